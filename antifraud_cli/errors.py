@@ -1,0 +1,56 @@
+"""Problems with a source location, collected and raised together."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class Problem:
+    location: Location
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+
+class AntifraudError(Exception):
+    """One or more problems in the user's data, templates or build."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ProblemList:
+    """Collects problems so that every one is reported, not just the first."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, location: Location, message: str, hint: str | None = None) -> None:
+        self.items.append(Problem(location, message, hint))
+
+    def extend(self, problems: list[Problem]) -> None:
+        self.items.extend(problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise AntifraudError(self.items)

@@ -1,0 +1,30 @@
+"""Where the built-in library lives: inside the wheel, or at the top of a source checkout."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def builtin_dir(name: str) -> Path:
+    """`cases`, `audiences` or `templates` of the built-in library."""
+    installed = _PACKAGE / "builtin" / name
+    if installed.is_dir():
+        return installed
+    return _PACKAGE.parent / name  # source checkout or editable install
+
+
+def display(path: Path) -> str:
+    """A path as the user should see it in messages: relative to the current folder when inside it."""
+    try:
+        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd().resolve()) else str(path)
+    except (OSError, ValueError):
+        return str(path)
+
+
+def cache_dir() -> Path:
+    if env := os.environ.get("ANTIFRAUD_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "antifraud"

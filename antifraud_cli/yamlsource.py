@@ -1,0 +1,219 @@
+"""Safe YAML reading that keeps the line of every node and turns every problem into a located message."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import Location, Problem
+from .paths import display
+
+# Scalars YAML 1.1 silently turns into something else: say so instead of "must be a string".
+_SURPRISE_HINTS = {
+    int: "YAML read {raw} as the number {value}; put it in quotes: \"{raw}\"",
+    float: "YAML read {raw} as the number {value}; put it in quotes: \"{raw}\"",
+    bool: "YAML read {raw} as {value_lower}; put it in quotes: \"{raw}\"",
+}
+
+
+@dataclass
+class YamlDoc:
+    path: Path
+    data: Any
+    lines: dict[tuple, int] = field(default_factory=dict)  # key path -> 1-based line
+    raw: dict[tuple, str] = field(default_factory=dict)  # key path -> scalar as written
+
+    @property
+    def shown(self) -> str:
+        return display(self.path)
+
+    def at(self, *key: str | int) -> Location:
+        path = tuple(key)
+        while path and path not in self.lines:
+            path = path[:-1]
+        return Location(self.shown, self.lines.get(path, 1))
+
+
+def read_text(path: Path) -> tuple[str | None, list[Problem]]:
+    """Read a UTF-8 text file (BOM allowed); binary or wrongly encoded files become problems."""
+    shown = display(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return None, [Problem(Location(shown), f"cannot read file: {e.strerror}")]
+    if b"\x00" in data[:8192]:
+        return None, [Problem(Location(shown), "this is a binary file, not YAML text",
+                              "remove it from the folder or save it as UTF-8 text")]
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        hint = "save the file as UTF-8 (in Notepad: 另存为 → 编码 UTF-8)"
+        try:
+            data.decode("gb18030")
+            hint = "the file looks like GBK/GB18030; " + hint
+        except UnicodeDecodeError:
+            pass
+        return None, [Problem(Location(shown, line), "file is not UTF-8 text", hint)]
+
+
+def load_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
+    text, problems = read_text(path)
+    if text is None:
+        return None, problems
+    shown = display(path)
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        return None, [Problem(Location(shown, 1), "file is empty", "delete it or fill in its fields")]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        return None, [_syntax_problem(shown, e)]
+    except yaml.YAMLError as e:  # pragma: no cover - PyYAML marks nearly everything
+        return None, [Problem(Location(shown), f"YAML error: {e}")]
+    doc = YamlDoc(path, None)
+    dup = _walk(node, (), doc, shown)
+    if dup:
+        return None, dup
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            doc.data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.constructor.ConstructorError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        tag = getattr(e, "problem", "") or ""
+        if "python/" in str(e) or "could not determine a constructor" in tag:
+            return None, [Problem(Location(shown, line), f"tag not allowed here: {tag}",
+                                  "only plain YAML is read (no !!python/… or other tags); write the value as text")]
+        return None, [Problem(Location(shown, line), f"YAML error: {tag}")]
+    if not isinstance(doc.data, dict):
+        return None, [Problem(Location(shown, 1), "expected a mapping of `key: value` lines at the top of the file")]
+    return doc, []
+
+
+def _syntax_problem(shown: str, e: yaml.MarkedYAMLError) -> Problem:
+    mark = e.problem_mark or e.context_mark
+    line = mark.line + 1 if mark else None
+    what = e.problem or e.context or "syntax error"
+    hint = None
+    if "\t" in what or "tab" in what:
+        hint = "indent with spaces, not tabs"
+    elif "mapping values are not allowed" in what:
+        hint = "a value containing ': ' must be quoted"
+    elif "found character '@'" in what or "found character '`'" in what:
+        hint = "put the value in quotes"
+    return Problem(Location(shown, line), f"YAML syntax error: {what}", hint)
+
+
+def _walk(node: yaml.Node, path: tuple, doc: YamlDoc, shown: str) -> list[Problem]:
+    problems: list[Problem] = []
+    doc.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(Problem(Location(shown, line), f"key '{key}' appears twice (first on line {seen[key]})",
+                                        "keep one of them"))
+                continue
+            seen[key] = line
+            problems += _walk(value_node, path + (key,), doc, shown)
+            doc.lines[path + (key,)] = line
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            problems += _walk(item, path + (i,), doc, shown)
+    elif isinstance(node, yaml.ScalarNode):
+        doc.raw[path] = node.value
+    return problems
+
+
+def validate(model: type[BaseModel], doc: YamlDoc, data: Any = None, prefix: tuple = ()) -> tuple[Any, list[Problem]]:
+    """Validate doc.data (or a part of it at `prefix`) into `model`; errors come back with lines."""
+    data = doc.data if data is None else data
+    try:
+        obj = model.model_validate(data)
+    except ValidationError as e:
+        return None, [_validation_problem(model, doc, err, prefix) for err in e.errors()]
+    _attach(obj, doc, prefix)
+    return obj, []
+
+
+def _attach(obj: Any, doc: YamlDoc, prefix: tuple) -> None:
+    """Give every nested model its file and the lines of its own fields."""
+    if isinstance(obj, BaseModel):
+        n = len(prefix)
+        lines = {k[n:]: v for k, v in doc.lines.items() if k[:n] == prefix}
+        if hasattr(obj, "locate"):
+            obj.locate(doc.shown, lines)
+        for name in type(obj).model_fields:
+            _attach(getattr(obj, name), doc, prefix + (name,))
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            _attach(item, doc, prefix + (i,))
+
+
+def _validation_problem(model: type[BaseModel], doc: YamlDoc, err: dict, prefix: tuple) -> Problem:
+    loc = prefix + tuple(p for p in err["loc"] if isinstance(p, (str, int)))
+    # pydantic adds the names of union/literal branches to loc; keep only the part present in the file
+    while len(loc) > len(prefix) and loc not in doc.lines and err["type"] not in ("missing",):
+        loc = loc[:-1]
+    field = ".".join(str(p) for p in err["loc"] if isinstance(p, (str, int)))
+    kind, value = err["type"], err.get("input")
+    if kind == "missing":
+        parent = loc[:-1]
+        return Problem(doc.at(*parent), f"missing required field '{field}'")
+    if kind == "extra_forbidden":
+        known = _known_fields(model, err["loc"][:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else ("known fields: " + ", ".join(known) if known else None)
+        return Problem(doc.at(*loc), f"unknown field '{field}'", hint)
+    raw = doc.raw.get(loc)
+    if kind in ("string_type", "date_type", "list_type", "model_type", "dict_type") and raw is not None \
+            and type(value) in _SURPRISE_HINTS and kind == "string_type":
+        hint = _SURPRISE_HINTS[type(value)].format(raw=raw, value=value, value_lower=str(value).lower())
+        return Problem(doc.at(*loc), f"field '{field}' must be text, not {type(value).__name__}", hint)
+    if kind == "string_pattern_mismatch" and "a-z0-9" in str(err.get("ctx", {}).get("pattern", "")):
+        return Problem(doc.at(*loc), f"field '{field}': '{value}' is not a valid id",
+                       "ids use only lowercase letters a-z, digits and dashes, e.g. fake-police")
+    if kind == "string_pattern_mismatch" and "#" in str(err.get("ctx", {}).get("pattern", "")):
+        return Problem(doc.at(*loc), f"field '{field}': '{value}' is not a colour", 'write colours as "#RRGGBB" in quotes')
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    shown_value = raw if raw is not None else value
+    if isinstance(shown_value, (dict, list)):
+        got = f" (got a {'mapping' if isinstance(shown_value, dict) else 'list'})"
+    else:
+        got = f" (got {shown_value!r})" if shown_value is not None or raw is not None else ""
+    return Problem(doc.at(*loc), f"field '{field}': {msg}{got}")
+
+
+def _known_fields(model: type[BaseModel], loc: tuple) -> list[str]:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = getattr(current, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        current = _inner_model(info.annotation)
+        if current is None:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
