@@ -69,7 +69,7 @@ def load_project(root: Path | None = None) -> Project:
     config_path = root / CONFIG_NAME
     if config_path.is_file():
         files.append(config_path)
-        doc, found = load_yaml(config_path)
+        doc, found = load_yaml(config_path, root)
         problems.extend(found)
         if doc is not None:
             config, found = validate(Config, doc)
@@ -81,10 +81,10 @@ def load_project(root: Path | None = None) -> Project:
         roster_path = root / config.roster
         if not roster_path.is_file():
             problems.add(config.where("roster"), f"roster file '{config.roster}' not found",
-                         f"put it in {display(root)} or fix the path")
+                         "put it in the project folder or fix the path")
         else:
             files.append(roster_path)
-            r_units, r_officers, found = load_roster(roster_path)
+            r_units, r_officers, found = load_roster(roster_path, root)
             problems.extend(found)
             units += r_units
             officers += r_officers
@@ -111,7 +111,7 @@ def _load_layered(model, kind: str, root: Path, problems: ProblemList, files: li
             if folder.is_dir() else []
         for path in paths:
             files.append(path)
-            doc, found = load_yaml(path)
+            doc, found = load_yaml(path, root)
             problems.extend(found)
             if doc is None:
                 continue
@@ -190,9 +190,9 @@ def _check_palette(aud: Audience, problems: ProblemList) -> None:
                          f"below {need:g}:1 for audience '{aud.id}'", "darken the text colour or lighten the background")
 
 
-def load_roster(path: Path) -> tuple[list[Unit], list[Officer], list[Problem]]:
+def load_roster(path: Path, root: Path | None = None) -> tuple[list[Unit], list[Officer], list[Problem]]:
     """Roster rows (unit_id,unit_name,name,title,phone) from CSV (UTF-8/BOM/GB18030) or XLSX."""
-    shown = display(path)
+    shown = display(path, root)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         rows, problems = _xlsx_rows(path)
     elif path.suffix.lower() == ".csv":

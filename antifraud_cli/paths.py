@@ -15,12 +15,18 @@ def builtin_dir(name: str) -> Path:
     return _PACKAGE.parent / name  # source checkout or editable install
 
 
-def display(path: Path) -> str:
-    """A path as the user should see it in messages: relative to the current folder when inside it."""
+def display(path: Path, root: Path | None = None) -> str:
+    """A path as the user should see it in messages: relative to the current folder when inside it,
+    else relative to the project folder `root`, else as it is."""
+    path = Path(path)
     try:
-        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd().resolve()) else str(path)
+        resolved = path.resolve()
+        for base in (Path.cwd(), root):
+            if base is not None and resolved.is_relative_to(Path(base).resolve()):
+                return os.path.relpath(resolved, Path(base).resolve())
     except (OSError, ValueError):
-        return str(path)
+        pass
+    return str(path)
 
 
 def cache_dir() -> Path:

@@ -24,12 +24,13 @@ _SURPRISE_HINTS = {
 class YamlDoc:
     path: Path
     data: Any
+    root: Path | None = None
     lines: dict[tuple, int] = field(default_factory=dict)  # key path -> 1-based line
     raw: dict[tuple, str] = field(default_factory=dict)  # key path -> scalar as written
 
     @property
     def shown(self) -> str:
-        return display(self.path)
+        return display(self.path, self.root)
 
     def at(self, *key: str | int) -> Location:
         path = tuple(key)
@@ -38,9 +39,9 @@ class YamlDoc:
         return Location(self.shown, self.lines.get(path, 1))
 
 
-def read_text(path: Path) -> tuple[str | None, list[Problem]]:
+def read_text(path: Path, root: Path | None = None) -> tuple[str | None, list[Problem]]:
     """Read a UTF-8 text file (BOM allowed); binary or wrongly encoded files become problems."""
-    shown = display(path)
+    shown = display(path, root)
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -61,11 +62,11 @@ def read_text(path: Path) -> tuple[str | None, list[Problem]]:
         return None, [Problem(Location(shown, line), "file is not UTF-8 text", hint)]
 
 
-def load_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
-    text, problems = read_text(path)
+def load_yaml(path: Path, root: Path | None = None) -> tuple[YamlDoc | None, list[Problem]]:
+    text, problems = read_text(path, root)
     if text is None:
         return None, problems
-    shown = display(path)
+    shown = display(path, root)
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         return None, [Problem(Location(shown, 1), "file is empty", "delete it or fill in its fields")]
     try:
@@ -74,7 +75,7 @@ def load_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
         return None, [_syntax_problem(shown, e)]
     except yaml.YAMLError as e:  # pragma: no cover - PyYAML marks nearly everything
         return None, [Problem(Location(shown), f"YAML error: {e}")]
-    doc = YamlDoc(path, None)
+    doc = YamlDoc(path, None, root)
     dup = _walk(node, (), doc, shown)
     if dup:
         return None, dup

@@ -1,0 +1,229 @@
+"""The build: load -> plan -> (skip what is up to date) -> compose + render in workers -> write atomically."""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import fonts as fontlib
+from .compose import compose, partials, template_digests, find_template, TEMPLATE_SUFFIX
+from .errors import AntifraudError, Location, Problem
+from .loader import Project
+from .plan import PRODUCTS, Job, make_jobs, shard
+from .render import FontNames, render_pdf, render_sheet
+from .write import Manifest, write_outputs
+
+
+@dataclass
+class BuildOptions:
+    audiences: list[str] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+    out: Path = Path("dist")
+    jobs: int | None = None
+    force: bool = False
+    check: bool = False
+    shard: tuple[int, int] | None = None
+
+
+@dataclass
+class BuildReport:
+    built: list[str] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # --check: missing or out of date
+    failed: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    check: bool = False
+
+    def summary(self) -> str:
+        if self.check:
+            if self.stale:
+                return "\n".join(f"stale: {p}" for p in self.stale) + \
+                    f"\n{len(self.stale)} of {len(self.stale) + len(self.up_to_date)} outputs missing or out of date"
+            return f"all {len(self.up_to_date)} outputs up to date"
+        if self.failed:
+            return (f"failed: {len(self.failed)}, would have built {len(self.built)}, up to date {len(self.up_to_date)} "
+                    f"in {self.seconds:.1f} s; nothing was written")
+        if not self.built:
+            return f"nothing to do: all {len(self.up_to_date)} outputs up to date ({self.seconds:.2f} s)"
+        return f"built {len(self.built)}, up to date {len(self.up_to_date)}, failed 0 in {self.seconds:.1f} s"
+
+
+# ---------------------------------------------------------------- fonts
+
+def fontset_for(project: Project) -> fontlib.FontSet:
+    cfg = project.config.fonts if project.config else None
+    if cfg is None:
+        return fontlib.default_fontset()
+    root = project.root
+    try:
+        return fontlib.fontset_from_paths(root / cfg.regular, root / cfg.bold if cfg.bold else None)
+    except fontlib.FontError as e:
+        raise AntifraudError(Problem(project.config.where("fonts"), str(e),
+                                     "name a TTF, OTF or TTC file relative to the project folder")) from None
+
+
+def project_charset(project: Project) -> str:
+    """Every character the build can print: all data strings, every template, plus the font base set."""
+    chars: set[str] = set(fontlib.BASE_CHARS)
+
+    def walk(value):
+        if isinstance(value, str):
+            chars.update(value)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+
+    models = [*project.cases.values(), *project.audiences.values(), *project.units, *project.officers,
+              project.station, project.qr]
+    for model in models:
+        walk(model.model_dump(mode="json"))
+    for folder in project.template_dirs:
+        for path in folder.glob("*.j2"):
+            chars.update(path.read_text(encoding="utf-8"))
+    return "".join(sorted(c for c in chars if c.isprintable()))
+
+
+@dataclass(frozen=True)
+class FontState:
+    prepared: fontlib.PreparedFonts
+    covered: frozenset[int]
+    digest: str
+
+
+def prepare_fonts(project: Project) -> FontState:
+    fontset = fontset_for(project)
+    where = project.config.where("fonts") if project.config and project.config.fonts else Location("fonts")
+    try:
+        covered = fontlib.coverage(fontset.regular) & fontlib.coverage(fontset.bold)
+        charset = "".join(c for c in project_charset(project) if ord(c) in covered)
+        prepared = fontlib.prepare(fontset, charset)
+        digest = fontlib.fingerprint(fontset)
+    except fontlib.FontError as e:
+        raise AntifraudError(Problem(where, str(e))) from None
+    return FontState(prepared, covered, digest)
+
+
+# ---------------------------------------------------------------- rendering (also run in workers)
+
+_WORKER: dict = {}
+
+
+def _init_worker(project: Project, state: FontState) -> None:
+    regular, bold = fontlib.register(state.prepared)
+    _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered))
+
+
+def render_job(job: Job) -> tuple[Job, bytes | None, list[Problem]]:
+    """Compose and render one job with the fonts registered for this process."""
+    project, fonts = _WORKER["project"], _WORKER["fonts"]
+    try:
+        doc, origin = compose(project, job)
+        epoch = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
+        product = PRODUCTS[job.product]
+        if product.impose:
+            data = render_sheet(doc, fonts, origin, epoch, *product.impose)
+        else:
+            data = render_pdf(doc, fonts, origin, epoch)
+        return job, data, []
+    except AntifraudError as e:
+        return job, None, [Problem(p.location, f"{job.path}: {p.message}", p.hint) for p in e.problems]
+
+
+def run_jobs(project: Project, state: FontState, jobs: list[Job], workers: int, reporter=None):
+    """Render jobs, in worker processes when it pays; yields (job, bytes|None, problems) in job order."""
+    if workers <= 1 or len(jobs) <= 2:
+        _init_worker(project, state)
+        for job in jobs:
+            result = render_job(job)
+            if reporter:
+                reporter.done(result[0].path, ok=result[1] is not None)
+            yield result
+        return
+    # fork keeps the loaded project and imported modules; fonts are prepared already, workers only register them
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(project, state)) as pool:
+        chunk = max(1, len(jobs) // (workers * 4))
+        for result in pool.map(render_job, jobs, chunksize=chunk):
+            if reporter:
+                reporter.done(result[0].path, ok=result[1] is not None)
+            yield result
+
+
+# ---------------------------------------------------------------- entry points
+
+def plan_jobs(project: Project, options: BuildOptions, state: FontState) -> list[Job]:
+    jobs = make_jobs(project, options.audiences, options.products, options.units, template_digests(project),
+                     state.digest)
+    if options.shard:
+        jobs = shard(jobs, *options.shard)
+    return jobs
+
+
+def build_project(project: Project, options: BuildOptions, reporter=None) -> BuildReport:
+    start = time.perf_counter()
+    report = BuildReport(check=options.check)
+    state = prepare_fonts(project)
+    jobs = plan_jobs(project, options, state)
+    out = Path(options.out)
+    manifest = Manifest.load(out)
+    todo = []
+    for job in jobs:
+        if not options.force and manifest.is_fresh(out, job):
+            report.up_to_date.append(job.path)
+        else:
+            todo.append(job)
+    if options.check:
+        report.stale = [j.path for j in todo]
+        report.seconds = time.perf_counter() - start
+        return report
+    workers = options.jobs or os.cpu_count() or 1
+    if reporter:
+        reporter.start(len(todo))
+    results = {}
+    for job, data, problems in run_jobs(project, state, todo, workers, reporter):
+        if data is None:
+            report.failed.append(job.path)
+            report.problems.extend(problems)
+        else:
+            results[job] = data
+            report.built.append(job.path)
+    if reporter:
+        reporter.finish()
+    if not report.failed and results:
+        write_outputs(out, results, manifest)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def check_project(project: Project) -> str:
+    """Compose and render every audience x product (and each unit's card) in memory; raise on any problem."""
+    state = prepare_fonts(project)
+    for product in PRODUCTS.values():
+        find_template(project, product.template + TEMPLATE_SUFFIX)
+    partials(project)
+    jobs = make_jobs(project, [], [], [], template_digests(project), state.digest)
+    if project.units:  # every unit's card, but the other products once per audience are enough
+        first = project.units[0].id
+        jobs = [j for j in jobs if j.unit == first or j.product == "card"]
+    problems: list[Problem] = []
+    for job, data, found in run_jobs(project, state, jobs, workers=1):
+        problems.extend(found)
+    if problems:
+        raise AntifraudError(problems)
+    return (f"ok: {len(project.cases)} cases, {len(project.audiences)} audiences, {len(project.units)} units; "
+            f"{len(jobs)} documents composed and rendered without problems")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,23 @@
+"""What `antifraud list` shows."""
+from __future__ import annotations
+
+from .loader import Project
+from .plan import PRODUCTS
+
+
+def describe(project: Project, what: str) -> list[dict]:
+    if what == "cases":
+        return [{"id": c.id, "title": c.title, "category": c.category, "audiences": list(c.audiences),
+                 "tags": list(c.tags), "source": str(c.where())} for c in project.cases.values()]
+    if what == "audiences":
+        return [{"id": a.id, "name": a.name, "min_font_pt": a.reading.min_font_pt,
+                 "cases": [c.id for c in project.cases.values() if a.id in c.audiences],
+                 "source": str(a.where())} for a in project.audiences.values()]
+    if what == "products":
+        return [{"id": p.id, "name": p.name, "size": p.size} for p in PRODUCTS.values()]
+    rows = []
+    for unit in project.units:
+        officer = project.officer_for(unit)
+        rows.append({"id": unit.id, "name": unit.name, "officer": officer.name if officer else None,
+                     "phone": officer.phone if officer else None})
+    return rows

@@ -1,0 +1,170 @@
+"""Thin command-line layer: parse options, call the library, turn its errors into messages and exit codes."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import AntifraudError
+
+log = logging.getLogger("antifraud")
+
+
+class Context:
+    def __init__(self, project: Path | None, verbose: bool):
+        self.project_dir = project
+        self.verbose = verbose
+
+    def load(self):
+        from .loader import load_project
+
+        return load_project(self.project_dir)
+
+
+def _fail(err: AntifraudError, verbose: bool) -> None:
+    if verbose:
+        import traceback
+
+        traceback.print_exception(err, file=sys.stderr)
+    for problem in err.problems:
+        click.echo(str(problem), err=True)
+    n = len(err.problems)
+    click.echo(f"antifraud: {n} problem{'s' if n != 1 else ''} found; nothing was changed", err=True)
+    sys.exit(1)
+
+
+class Group(click.Group):
+    """Turns library errors into `path:line: message` lines and exit 1; no traceback unless -v."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except AntifraudError as err:
+            verbose = bool(ctx.obj and ctx.obj.verbose) or "-v" in sys.argv[1:2] or "--verbose" in sys.argv
+            _fail(err, verbose)
+        except KeyboardInterrupt:
+            click.echo("antifraud: interrupted; nothing half-written was left behind", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project folder (default: the current folder).")
+@click.option("-v", "--verbose", is_flag=True, help="Show details and tracebacks.")
+@click.version_option(package_name="antifraud")
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None, verbose: bool) -> None:
+    """Build print-ready anti-fraud posters, leaflets and contact cards.
+
+    Example: antifraud build --audience elderly
+    """
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s")
+    ctx.obj = Context(project, verbose)
+
+
+@cli.command()
+@click.pass_obj
+def check(obj: Context) -> None:
+    """Validate the project: data, references, templates, glyphs, QR payloads.
+
+    Example: antifraud check
+    """
+    from .build import check_project
+
+    project = obj.load()
+    summary = check_project(project)
+    click.echo(summary)
+
+
+@cli.command(name="list")
+@click.argument("what", type=click.Choice(["cases", "audiences", "products", "units"]))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
+@click.pass_obj
+def list_(obj: Context, what: str, as_json: bool) -> None:
+    """List the cases, audiences, products or units the project knows.
+
+    Example: antifraud list cases --json
+    """
+    from .catalog import describe
+
+    rows = describe(obj.load(), what)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        label = row.get("title") or row.get("name")
+        extra = ""
+        if what == "cases":
+            extra = "  [" + ", ".join(row["audiences"]) + "]"
+        elif what == "units":
+            extra = f"  {row['officer'] or '(no officer)'} {row['phone'] or ''}".rstrip()
+        elif what == "products":
+            extra = f"  {row['size']}"
+        click.echo(f"{row['id']:<24} {label}{extra}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Write into a folder that already has files.")
+def init(directory: Path, force: bool) -> None:
+    """Scaffold an example project that builds as it is.
+
+    Example: antifraud init my-station
+    """
+    from .scaffold import write_scaffold
+
+    written = write_scaffold(directory, force=force)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: cd {directory} && antifraud check && antifraud build")
+
+
+@cli.command()
+@click.option("-a", "--audience", "audiences", multiple=True, metavar="ID", help="Audience id (repeatable; default all).")
+@click.option("-p", "--product", "products", multiple=True, metavar="ID", help="Product id (repeatable; default all).")
+@click.option("-u", "--unit", "units", multiple=True, metavar="ID", help="Unit id (repeatable; default all units).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Output folder.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
+@click.option("--force", is_flag=True, help="Render everything, even what is up to date.")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if any output is missing or stale.")
+@click.option("--shard", default=None, metavar="K/N", help="Build only the K-th of N disjoint slices of the jobs.")
+@click.pass_obj
+def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool, check_only: bool, shard) -> None:
+    """Render the PDFs: OUT/[unit/]audience/product.pdf and OUT/manifest.json.
+
+    Example: antifraud build --audience elderly --product leaflet
+    """
+    from .build import BuildOptions, build_project
+    from .progress import Reporter
+
+    shard_pair = _parse_shard(shard)
+    project = obj.load()
+    options = BuildOptions(audiences=list(audiences), products=list(products), units=list(units), out=out,
+                           jobs=jobs, force=force, check=check_only, shard=shard_pair)
+    reporter = Reporter(verbose=obj.verbose)
+    report = build_project(project, options, reporter=reporter)
+    click.echo(report.summary())
+    if report.failed or (check_only and report.stale):
+        if report.failed:
+            _fail(AntifraudError(report.problems), obj.verbose)
+        sys.exit(1)
+
+
+def _parse_shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        k, n = (int(x) for x in text.split("/"))
+        if not 1 <= k <= n:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter(f"'{text}' is not K/N with 1 ≤ K ≤ N, e.g. 2/4", param_hint="--shard") from None
+    return k, n
+
+
+def main() -> None:
+    cli(prog_name="antifraud")

@@ -1,0 +1,126 @@
+"""Plan stage: audiences x products x units -> jobs, each with its cases and a content fingerprint. Pure."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+import reportlab
+
+from . import __version__
+from .errors import AntifraudError, Location, Problem
+from .loader import Project
+from .models import Case, Unit
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    template: str
+    size: str
+    cases_from: str | None  # which count of the audience's reading rules applies
+    impose: tuple[int, int] | None = None  # cols x rows on an A4 sheet
+
+
+PRODUCTS: dict[str, Product] = {
+    "poster": Product("poster", "海报", "poster", "A3 297×420 mm (A2 with defaults.poster_size)", "poster"),
+    "leaflet": Product("leaflet", "宣传单（正反面）", "leaflet", "A4 210×297 mm, 2 pages", "leaflet"),
+    "card": Product("card", "警民联系卡（正反面）", "card", "90×54 mm, 2 pages", None),
+    "card-sheet": Product("card-sheet", "警民联系卡 A4 裁切版", "card", "A4, 2×5 cards, 2 pages", None, (2, 5)),
+}
+DEFAULT_PRODUCTS = tuple(PRODUCTS)
+
+
+class UsageError(AntifraudError):
+    """A command-line choice that names something the project does not have (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    audience: str
+    product: str
+    unit: str | None
+    cases: tuple[str, ...]
+    fingerprint: str
+
+    @property
+    def path(self) -> str:
+        """Output path relative to OUT."""
+        parts = ([self.unit] if self.unit else []) + [self.audience, f"{self.product}.pdf"]
+        return "/".join(parts)
+
+
+def build_month() -> int:
+    """The month the build is for: SOURCE_DATE_EPOCH's when set, so builds are reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now()
+    return when.month
+
+
+def select_cases(project: Project, audience_id: str, count: int, month: int) -> list[Case]:
+    """The audience's cases, best first: its priority list, then tags it cares about; in-season cases move up."""
+    audience = project.audiences[audience_id]
+    rank = {cid: i for i, cid in enumerate(audience.priorities)}
+    wanted = set(audience.tags)
+
+    def key(case: Case):
+        in_season = month in case.seasons
+        return (rank.get(case.id, len(rank) + 10) - (1.5 if in_season else 0), -len(wanted & set(case.tags)), case.id)
+
+    eligible = [c for c in project.cases.values() if audience_id in c.audiences]
+    return sorted(eligible, key=key)[:count]
+
+
+def resolve(requested: list[str], known: list[str], kind: str) -> list[str]:
+    unknown = [r for r in requested if r not in known]
+    if unknown:
+        raise UsageError([Problem(Location("command line"), f"unknown {kind} '{u}'",
+                                  f"known {kind}s: " + (", ".join(known) or "none")) for u in unknown])
+    return list(dict.fromkeys(requested)) if requested else list(known)
+
+
+def make_jobs(project: Project, audiences: list[str], products: list[str], units: list[str],
+              template_digest: dict[str, str], font_digest: str, month: int | None = None) -> list[Job]:
+    month = month or build_month()
+    if project.config and project.config.defaults.audiences and not audiences:
+        audiences = list(project.config.defaults.audiences)
+    if project.config and project.config.defaults.products and not products:
+        products = list(project.config.defaults.products)
+    audience_ids = resolve(audiences, list(project.audiences), "audience")
+    product_ids = resolve(products, list(PRODUCTS), "product")
+    unit_list: list[Unit | None] = [project.unit(u) for u in resolve(units, [u.id for u in project.units], "unit")] \
+        if project.units else [None]
+    if units and not project.units:
+        resolve(units, [], "unit")
+    common = {"tool": __version__, "reportlab": reportlab.Version, "station": _dump(project.station),
+              "qr": _dump(project.qr), "fonts": font_digest,
+              "poster_size": project.config.defaults.poster_size if project.config else "A3"}
+    jobs = []
+    for unit in unit_list:
+        officer = project.officer_for(unit)
+        for aid in audience_ids:
+            audience = project.audiences[aid]
+            for pid in product_ids:
+                product = PRODUCTS[pid]
+                count = getattr(audience.reading.cases, product.cases_from) if product.cases_from else 0
+                cases = select_cases(project, aid, count, month) if count else []
+                inputs = {**common, "product": pid, "template": template_digest[product.template],
+                          "audience": _dump(audience), "cases": [_dump(c) for c in cases],
+                          "unit": _dump(unit), "officer": _dump(officer)}
+                digest = hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False,
+                                                   default=str).encode()).hexdigest()
+                jobs.append(Job(aid, pid, unit.id if unit else None, tuple(c.id for c in cases), digest))
+    return jobs
+
+
+def shard(jobs: list[Job], k: int, n: int) -> list[Job]:
+    """The k-th (1-based) of n disjoint slices; stable because jobs are ordered by output path."""
+    ordered = sorted(jobs, key=lambda j: j.path)
+    return [j for i, j in enumerate(ordered) if i % n == k - 1]
+
+
+def _dump(model) -> object:
+    return model.model_dump(mode="json") if model is not None else None

@@ -1,0 +1,590 @@
+"""Layout/render stage: a layout document (layoutdoc.Node) -> PDF bytes with ReportLab. Writes nothing.
+
+Coordinates in the layout document are millimetres from the top-left corner of the trim box; font sizes are
+points. Every page gets a TrimBox (finished size), a BleedBox (+bleed on each side) and, with marks="crop",
+a MediaBox wide enough for crop marks. Colours are given as RGB hex (the design colours, used for contrast
+checks) and written as CMYK.
+"""
+from __future__ import annotations
+
+import io
+import re
+import time
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+from reportlab.lib.utils import TimeStamp
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen import canvas as rl_canvas
+
+from . import __version__
+from .colors import cmyk, contrast_ratio
+from .errors import AntifraudError, Location, Problem
+from .icons import ICON_NAMES, draw_icon
+from .layoutdoc import Node
+from .typography import Run, break_lines
+
+MM = 72 / 25.4
+PAGE_SIZES = {"A2": (420, 594), "A3": (297, 420), "A4": (210, 297), "A5": (148, 210), "card": (90, 54)}
+MARKS_SLUG = 10.0  # mm of paper outside the trim edge that holds the crop marks
+REGISTRATION = (1.0, 1.0, 1.0, 1.0)  # crop marks print on every plate
+ASCENT = 0.88  # Noto Sans SC: ascender of the 1 em design box, used to place baselines
+SRC_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?: \((?P<field>[^)]*)\))?$")
+
+
+@dataclass(frozen=True)
+class FontNames:
+    regular: str
+    bold: str
+    covered: frozenset[int]  # code points the configured fonts cover
+
+
+@dataclass(frozen=True)
+class Style:
+    size: float
+    color: str
+    weight: str
+    align: str
+    background: str
+    leading: float
+
+
+def page_size(doc: Node) -> tuple[float, float]:
+    spec = doc.get("size", "A4")
+    if spec in PAGE_SIZES:
+        return PAGE_SIZES[spec]
+    w, h = spec.split("x")
+    return float(w), float(h)
+
+
+class Renderer:
+    """Draws one layout document. Problems (size, contrast, glyphs, overflow, QR) are collected, then raised."""
+
+    def __init__(self, doc: Node, fonts: FontNames, origin: str):
+        self.doc = doc
+        self.fonts = fonts
+        self.origin = origin
+        self.problems: list[Problem] = []
+        self.min_size = doc.num("min-size", 6.0)
+        self.min_contrast = doc.num("min-contrast", 4.5)
+        self.min_qr = doc.num("min-qr", 15.0)
+        self.trim_w, self.trim_h = page_size(doc)
+        self.bleed = doc.num("bleed", 3.0)
+        self.slug = MARKS_SLUG if doc.get("marks", "crop") == "crop" else self.bleed
+        self.stats = {"text_min": None}
+        self._reported: set = set()
+
+    # ---------- document ----------
+    def render(self, epoch: int | None = None) -> bytes:
+        buf = io.BytesIO()
+        w = (self.trim_w + 2 * self.slug) * MM
+        h = (self.trim_h + 2 * self.slug) * MM
+        c = rl_canvas.Canvas(buf, pagesize=(w, h), invariant=1, pageCompression=1)
+        _set_timestamp(c, epoch)
+        c.setCreator(f"antifraud {__version__}")
+        c.setProducer(f"antifraud {__version__} (ReportLab)")
+        c.setTitle(self.doc.get("title", ""))
+        c.setAuthor(self.doc.get("author", ""))
+        c.setSubject(self.doc.get("subject", ""))
+        c.setKeywords(self.doc.get("keywords", ""))
+        off = self.slug * MM
+        c.setTrimBox((off, off, off + self.trim_w * MM, off + self.trim_h * MM))
+        b = (self.slug - self.bleed) * MM
+        c.setBleedBox((b, b, w - b, h - b))
+        c._doc.setTitle  # noqa: B018 - keep reference; metadata set above
+        pages = [p for p in self.doc.elements() if p.tag == "page"]
+        for page in pages:
+            self.draw_page(c, page, off, off, self.bleed)
+            if self.slug > self.bleed:
+                self.crop_marks(c, off, off, self.trim_w * MM, self.trim_h * MM, self.bleed * MM)
+            c.showPage()
+        if self.problems:
+            raise AntifraudError(self.problems)
+        c.save()
+        return buf.getvalue()
+
+    def draw_page(self, c, page: Node, ox: float, oy: float, bleed_mm: float) -> None:
+        """Draw one page with the trim box's bottom-left at (ox, oy) points."""
+        self.ox, self.oy, self.page_bleed = ox, oy, bleed_mm
+        background = page.get("background", "#FFFFFF")
+        if background.upper() != "#FFFFFF":
+            self._fill(c, background)
+            bl = bleed_mm * MM
+            c.rect(ox - bl, oy - bl, self.trim_w * MM + 2 * bl, self.trim_h * MM + 2 * bl, stroke=0, fill=1)
+        style = Style(size=self.min_size, color="#1A1A1A", weight="regular", align="left",
+                      background=background, leading=1.45)
+        for el in page.elements():
+            getattr(self, "fixed_" + el.tag)(c, el, style)
+
+    def crop_marks(self, c, ox, oy, w, h, bleed) -> None:
+        c.saveState()
+        c.setStrokeColorCMYK(*REGISTRATION)
+        c.setLineWidth(0.25)
+        start, end = bleed + 1 * MM, (self.slug - 1) * MM
+        for x in (ox, ox + w):
+            for y, sign in ((oy, -1), (oy + h, 1)):
+                c.line(x, y + sign * start, x, y + sign * end)
+        for y in (oy, oy + h):
+            for x, sign in ((ox, -1), (ox + w, 1)):
+                c.line(x + sign * start, y, x + sign * end, y)
+        c.restoreState()
+
+    # ---------- helpers ----------
+    def X(self, x_mm: float) -> float:
+        return self.ox + x_mm * MM
+
+    def Y(self, y_mm: float) -> float:
+        """PDF y of a point y_mm below the trim top."""
+        return self.oy + (self.trim_h - y_mm) * MM
+
+    @staticmethod
+    def _fill(c, color: str) -> None:
+        c.setFillColorCMYK(*cmyk(color))
+
+    def where(self, node: Node) -> tuple[Location, str]:
+        src = node.get("src")
+        if src and (m := SRC_RE.match(src)):
+            return Location(m["path"], int(m["line"])), (f"field '{m['field']}'" if m["field"] else "")
+        return Location(self.origin, node.line), ""
+
+    def problem(self, node: Node, message: str, hint: str | None = None) -> None:
+        loc, field = self.where(node)
+        key = (loc, message)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.problems.append(Problem(loc, f"{field}: {message}" if field else message, hint))
+
+    def style_of(self, node: Node, parent: Style) -> Style:
+        return Style(size=node.num("size", parent.size), color=node.get("color", parent.color),
+                     weight=node.get("weight", parent.weight), align=node.get("align", parent.align),
+                     background=node.get("background", node.get("fill", parent.background)),
+                     leading=node.num("leading", parent.leading))
+
+    # ---------- text ----------
+    def runs(self, node: Node, style: Style, size: float) -> list[Run]:
+        out: list[Run] = []
+
+        def walk(n: Node, weight: str, color: str):
+            for child in n.children:
+                if isinstance(child, str):
+                    if child:
+                        out.append(Run(child, self._font(weight), size, color))
+                elif child.tag == "br":
+                    out.append(Run("\n", self._font(weight), size, color))
+                elif child.tag == "b":
+                    walk(child, "bold", color)
+                elif child.tag == "em":
+                    walk(child, weight, child.get("color", color))
+
+        walk(node, style.weight, style.color)
+        return out
+
+    def _font(self, weight: str) -> str:
+        return self.fonts.bold if weight == "bold" else self.fonts.regular
+
+    def check_text(self, node: Node, style: Style, size: float, runs: list[Run]) -> None:
+        if size < self.min_size - 1e-6:
+            self.problem(node, f"text at {size:g} pt is smaller than the minimum {self.min_size:g} pt for this audience",
+                         "raise size= in the template")
+        for run in runs:
+            ratio = contrast_ratio(run.style, style.background)
+            if ratio < self.min_contrast - 1e-6:
+                self.problem(node, f"text colour {run.style} on {style.background} has contrast {ratio:.1f}:1, "
+                             f"below {self.min_contrast:g}:1", "use a darker text colour or a lighter background")
+            for ch in run.text:
+                if ord(ch) not in self.fonts.covered and not ch.isspace():
+                    self.problem(node, f"character U+{ord(ch):04X} '{ch}' is not in any configured font",
+                                 "replace the character, or name a font that has it under `fonts:` in antifraud.yaml")
+        low = self.stats["text_min"]
+        self.stats["text_min"] = size if low is None else min(low, size)
+
+    def text_lines(self, node: Node, style: Style, size: float, width_pt: float, align: str | None = None,
+                   indent: float = 0.0):
+        runs = self.runs(node, style, size)
+        self.check_text(node, style, size, runs)
+        return break_lines(runs, width_pt, pdfmetrics.stringWidth, align=align or style.align,
+                           first_indent=indent)
+
+    def draw_lines(self, c, lines, x: float, top: float, lead: float, size: float) -> None:
+        """Draw broken lines; `top` is the PDF y of the first line box's top."""
+        t = c.beginText()
+        state = [None, None, None]
+        for i, line in enumerate(lines):
+            line_size = max(size, line.height)
+            baseline = top - i * lead - (lead - line_size) / 2 - ASCENT * line_size
+            for piece in line.pieces:
+                if state[0] != (piece.font, piece.size):
+                    t.setFont(piece.font, piece.size)
+                    state[0] = (piece.font, piece.size)
+                if state[1] != piece.style:
+                    t.setFillColorCMYK(*cmyk(piece.style))
+                    state[1] = piece.style
+                if state[2] != piece.char_space:
+                    t.setCharSpace(piece.char_space)
+                    state[2] = piece.char_space
+                t.setTextOrigin(x + piece.x, baseline)
+                t.textOut(piece.text)
+        c.drawText(t)
+
+    # ---------- flow ----------
+    def lay(self, node: Node, width: float, style: Style, scale: float) -> tuple[float, Callable]:
+        """Measure a flow element at `scale` (fit-to-frame shrink); returns (height pt, draw(c, x, top))."""
+        return getattr(self, "flow_" + node.tag)(node, width, self.style_of(node, style), scale)
+
+    def scaled(self, size: float, scale: float) -> float:
+        return size if size < self.min_size else max(self.min_size, size * scale)
+
+    def lay_children(self, nodes: list[Node], width: float, style: Style, scale: float, gap_mm: float = 0.0):
+        laid = [self.lay(n, width, style, scale) for n in nodes]
+        gap = gap_mm * MM * scale
+        height = sum(h for h, _ in laid) + gap * max(0, len(laid) - 1)
+
+        def draw(c, x, top):
+            y = top
+            for h, fn in laid:
+                fn(c, x, y)
+                y -= h + gap
+        return height, draw
+
+    def _text_block(self, node: Node, width: float, style: Style, scale: float, default_leading: float):
+        size = self.scaled(style.size, scale)
+        lead = size * node.num("leading", default_leading if "leading" not in node.attrs else style.leading)
+        before = node.num("space-before", 0.0) * MM * scale
+        after = node.num("space-after", 0.0) * MM * scale
+        indent = node.num("indent", 0.0) * size
+        lines = self.text_lines(node, style, size, width, indent=indent)
+        height = before + len(lines) * lead + after
+
+        def draw(c, x, top):
+            self.draw_lines(c, lines, x, top - before, lead, size)
+        return height, draw
+
+    def flow_h(self, node, width, style, scale):
+        style = replace(style, weight=node.get("weight", "bold"))
+        return self._text_block(node, width, style, scale, 1.25)
+
+    def flow_p(self, node, width, style, scale):
+        return self._text_block(node, width, style, scale, style.leading)
+
+    def flow_list(self, node, width, style, scale):
+        size = self.scaled(style.size, scale)
+        marker = node.get("marker", "●")
+        lead = size * style.leading
+        gap = node.num("gap", 1.0) * MM * scale
+        before = node.num("space-before", 0.0) * MM * scale
+        after = node.num("space-after", 0.0) * MM * scale
+        marker_color = node.get("marker-color", style.color)
+        items = [i for i in node.elements() if i.tag == "item"]
+        numbered = marker == "1"
+        labels = [f"{n}." if numbered else marker for n in range(1, len(items) + 1)]
+        label_w = max(pdfmetrics.stringWidth(lbl, self.fonts.bold, size) for lbl in labels) + size * 0.4 \
+            if items else 0
+        laid = []
+        for item, label in zip(items, labels):
+            label_runs = [Run(label, self.fonts.bold, size, marker_color)]
+            self.check_text(item, style, size, label_runs)
+            lines = self.text_lines(item, style, size, width - label_w)
+            laid.append((label, lines))
+        height = before + after + sum(len(lines) * lead for _, lines in laid) + gap * max(0, len(laid) - 1)
+
+        def draw(c, x, top):
+            y = top - before
+            for label, lines in laid:
+                marker_size = size * (0.7 if label == "●" else 1.0)
+                baseline = y - (lead - size) / 2 - ASCENT * size
+                font = self.fonts.bold
+                c.setFont(font, marker_size)
+                self._fill(c, marker_color)
+                c.drawString(x, baseline + (size - marker_size) * 0.35 if label == "●" else baseline, label)
+                self.draw_lines(c, lines, x + label_w, y, lead, size)
+                y -= len(lines) * lead + gap
+        return height, draw
+
+    def flow_space(self, node, width, style, scale):
+        return node.num("h", 0.0) * MM * scale, lambda c, x, top: None
+
+    def flow_rule(self, node, width, style, scale):
+        lw = node.num("width", 1.0)
+        color = node.get("color", style.color)
+        pad = 1.5 * MM * scale
+
+        def draw(c, x, top):
+            c.saveState()
+            c.setStrokeColorCMYK(*cmyk(color))
+            c.setLineWidth(lw)
+            c.line(x, top - pad - lw / 2, x + width, top - pad - lw / 2)
+            c.restoreState()
+        return 2 * pad + lw, draw
+
+    def flow_icon(self, node, width, style, scale):
+        size = node.num("size") * MM * max(scale, 0.6)
+        color = node.get("color", style.color)
+        align = node.get("align", "left")
+
+        def draw(c, x, top):
+            dx = {"left": 0, "center": (width - size) / 2, "right": width - size}[align]
+            self.icon(c, node, x + dx, top - size, size, color, style.background)
+        return size, draw
+
+    def flow_box(self, node, width, style, scale):
+        pad = node.num("padding", 3.0) * MM
+        inner_h, inner = self.lay_children(node.elements(), width - 2 * pad, style, scale, node.num("gap", 0.0))
+        height = inner_h + 2 * pad
+        fill, stroke = node.get("fill"), node.get("stroke")
+        radius = node.num("radius", 0.0) * MM
+
+        def draw(c, x, top):
+            if fill or stroke:
+                c.saveState()
+                if fill:
+                    self._fill(c, fill)
+                if stroke:
+                    c.setStrokeColorCMYK(*cmyk(stroke))
+                    c.setLineWidth(1.2)
+                c.roundRect(x, top - height, width, height, radius, stroke=1 if stroke else 0, fill=1 if fill else 0)
+                c.restoreState()
+            inner(c, x + pad, top - pad)
+        return height, draw
+
+    def flow_row(self, node, width, style, scale):
+        cols = [c for c in node.elements() if c.tag == "col"]
+        gap = node.num("gap", 3.0) * MM
+        fixed = sum(c.num("w") * MM for c in cols if "w" in c.attrs)
+        flexible = [c for c in cols if "w" not in c.attrs]
+        flex_w = (width - fixed - gap * (len(cols) - 1)) / max(1, len(flexible))
+        laid = []
+        for col in cols:
+            w = col.num("w") * MM if "w" in col.attrs else flex_w
+            h, fn = self.lay_children(col.elements(), w, self.style_of(col, style), scale)
+            laid.append((w, h, fn))
+        height = max((h for _, h, _ in laid), default=0)
+        valign = node.get("valign", "top")
+
+        def draw(c, x, top):
+            for w, h, fn in laid:
+                dy = {"top": 0, "middle": (height - h) / 2, "bottom": height - h}[valign]
+                fn(c, x, top - dy)
+                x += w + gap
+        return height, draw
+
+    # ---------- fixed elements ----------
+    def fixed_rect(self, c, node: Node, style: Style) -> None:
+        x, y, w, h = (node.num(k) for k in ("x", "y", "w", "h"))
+        if node.get("bleed", "no") == "yes":  # edges on the trim edge run out to the bleed edge
+            b = self.page_bleed
+            x2, y2 = x + w, y + h
+            x = x - b if x <= 0.01 else x
+            y = y - b if y <= 0.01 else y
+            x2 = x2 + b if x2 >= self.trim_w - 0.01 else x2
+            y2 = y2 + b if y2 >= self.trim_h - 0.01 else y2
+            w, h = x2 - x, y2 - y
+        fill, stroke = node.get("fill"), node.get("stroke")
+        c.saveState()
+        if fill:
+            self._fill(c, fill)
+        if stroke:
+            c.setStrokeColorCMYK(*cmyk(stroke))
+            c.setLineWidth(node.num("stroke-width", 1.0))
+        radius = node.num("radius", 0.0) * MM
+        c.roundRect(self.X(x), self.Y(y + h), w * MM, h * MM, radius, stroke=1 if stroke else 0,
+                    fill=1 if fill else 0)
+        c.restoreState()
+
+    def fixed_line(self, c, node: Node, style: Style) -> None:
+        c.saveState()
+        c.setStrokeColorCMYK(*cmyk(node.get("color", style.color)))
+        c.setLineWidth(node.num("width", 0.75))
+        if "dash" in node.attrs:
+            c.setDash(node.num("dash"), node.num("dash"))
+        c.line(self.X(node.num("x1")), self.Y(node.num("y1")), self.X(node.num("x2")), self.Y(node.num("y2")))
+        c.restoreState()
+
+    def fixed_frame(self, c, node: Node, style: Style) -> None:
+        style = self.style_of(node, style)
+        x, y, w, h = (node.num(k) for k in ("x", "y", "w", "h"))
+        width, avail = w * MM, h * MM
+        children = node.elements()
+        scale = 1.0
+        height, draw = self.lay_children(children, width, style, scale, node.num("gap", 0.0))
+        before = len(self.problems)
+        while height > avail + 0.01 and node.get("fit", "shrink") != "error" and scale > 0.35:
+            scale *= 0.94
+            height, draw = self.lay_children(children, width, style, scale, node.num("gap", 0.0))
+        if node.get("fit") == "grow":  # posters: enlarge the text while it still fits, up to 1.5x
+            while scale < 1.5:
+                h2, _ = self.lay_children(children, width, style, scale * 1.05, node.num("gap", 0.0))
+                if h2 > avail:
+                    break
+                scale *= 1.05
+        del self.problems[before:]  # problems are re-found by the final layout below
+        self._reported = {(p.location, p.message) for p in self.problems}
+        height, draw = self.lay_children(children, width, style, scale, node.num("gap", 0.0))
+        if height > avail + 0.01:
+            fields = sorted({str(self.where(n)[0]) + (f" ({self.where(n)[1]})" if self.where(n)[1] else "")
+                             for n in _texts(node) if n.get("src")})
+            name = node.get("name", "frame")
+            self.problems.append(Problem(Location(self.origin, node.line),
+                                         f"text does not fit in {name} ({height / MM:.0f} mm needed, {h:g} mm "
+                                         f"available) even at the minimum size {self.min_size:g} pt",
+                                         "shorten: " + "; ".join(fields) if fields else
+                                         "shorten the text or enlarge the frame"))
+            return
+        dy = {"top": 0, "middle": (avail - height) / 2, "bottom": avail - height}[node.get("valign", "top")]
+        draw(c, self.X(x), self.Y(y) - dy)
+
+    def fixed_text(self, c, node: Node, style: Style) -> None:
+        style = self.style_of(node, style)
+        x, y, w = node.num("x"), node.num("y"), node.num("w")
+        h = node.num("h")
+        width = w * MM
+        scale = 1.0
+        while True:
+            size = self.scaled(style.size, scale)
+            lead = size * node.num("leading", 1.2)
+            runs = self.runs(node, style, size)
+            lines = break_lines(runs, width, pdfmetrics.stringWidth, align=style.align)
+            fits = (len(lines) <= 1) if h is None else (len(lines) * lead <= h * MM + 0.01)
+            if fits or size <= self.min_size or scale < 0.3:
+                break
+            scale *= 0.95
+        self.check_text(node, style, size, runs)
+        if not fits:
+            need = "one line" if h is None else f"{h:g} mm"
+            self.problem(node, f"text does not fit in {need} at the minimum size {self.min_size:g} pt",
+                         "shorten the text")
+            return
+        top = self.Y(y)
+        if h is not None:
+            dy = {"top": 0, "middle": (h * MM - len(lines) * lead) / 2, "bottom": h * MM - len(lines) * lead}
+            top -= dy[node.get("valign", "top")]
+        self.draw_lines(c, lines, self.X(x), top, lead, size)
+
+    def fixed_icon(self, c, node: Node, style: Style) -> None:
+        size = node.num("size") * MM
+        self.icon(c, node, self.X(node.num("x", 0.0)), self.Y(node.num("y", 0.0)) - size, size,
+                  node.get("color", style.color), style.background)
+
+    def icon(self, c, node: Node, x: float, y: float, size: float, color: str, background: str) -> None:
+        name = node.get("name")
+        if name not in ICON_NAMES:
+            self.problem(node, f"unknown icon '{name}'", "known icons: " + ", ".join(ICON_NAMES))
+            return
+        draw_icon(c, name, x, y, size, cmyk(color), knockout=cmyk(background))
+
+    def fixed_qr(self, c, node: Node, style: Style) -> None:
+        payload = node.get("payload")
+        size_mm = node.num("size")
+        if size_mm < self.min_qr:
+            self.problem(node, f"QR code is {size_mm:g} mm, smaller than the minimum {self.min_qr:g} mm",
+                         "make size= larger in the template")
+        matrix = qr_matrix(payload)
+        n = len(matrix)
+        module = size_mm * MM / n
+        x0, top = self.X(node.num("x")), self.Y(node.num("y"))
+        quiet = 4 * module
+        c.saveState()
+        c.setFillColorCMYK(0, 0, 0, 0)
+        c.rect(x0 - quiet, top - size_mm * MM - quiet, size_mm * MM + 2 * quiet, size_mm * MM + 2 * quiet,
+               stroke=0, fill=1)
+        c.setFillColorCMYK(*cmyk(node.get("color", "#000000")))
+        path = c.beginPath()
+        for r, row in enumerate(matrix):
+            start = None
+            for col, dark in enumerate([*row, False]):
+                if dark and start is None:
+                    start = col
+                elif not dark and start is not None:
+                    path.rect(x0 + start * module, top - (r + 1) * module, (col - start) * module, module)
+                    start = None
+        c.drawPath(path, stroke=0, fill=1)
+        c.restoreState()
+
+
+def qr_matrix(payload: str) -> list[list[bool]]:
+    """QR modules for payload (error correction M, no border: the renderer draws the 4-module quiet zone)."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, box_size=1)
+    code.add_data(payload.encode("utf-8"))
+    code.make(fit=True)
+    return code.get_matrix()
+
+
+def _texts(node: Node):
+    for child in node.elements():
+        yield child
+        yield from _texts(child)
+
+
+def _set_timestamp(c, epoch: int | None) -> None:
+    """ReportLab dates an invariant document 2000-01-01; use the build's time (SOURCE_DATE_EPOCH) instead."""
+    if epoch is None:
+        return
+    ts = TimeStamp(invariant=True)
+    ts.t = epoch
+    ts.lt = time.gmtime(epoch)
+    ts.YMDhms = tuple(ts.lt)[:6]
+    c._doc._timeStamp = ts
+
+
+def render_pdf(doc: Node, fonts: FontNames, origin: str, epoch: int | None = None) -> bytes:
+    return Renderer(doc, fonts, origin).render(epoch)
+
+
+def render_sheet(doc: Node, fonts: FontNames, origin: str, epoch: int | None = None,
+                 cols: int = 2, rows: int = 5, sheet: tuple[float, float] = (210, 297)) -> bytes:
+    """Impose a small product (the contact card) cols x rows on an office sheet, cards abutting, with crop marks
+    at every cut line. Page n of the sheet holds page n of the card; backs are mirrored for long-edge duplex."""
+    r = Renderer(doc, fonts, origin)
+    buf = io.BytesIO()
+    sw, sh = sheet[0] * MM, sheet[1] * MM
+    c = rl_canvas.Canvas(buf, pagesize=(sw, sh), invariant=1, pageCompression=1)
+    _set_timestamp(c, epoch)
+    c.setCreator(f"antifraud {__version__}")
+    c.setProducer(f"antifraud {__version__} (ReportLab)")
+    c.setTitle(doc.get("title", "") + "（裁切版）")
+    c.setAuthor(doc.get("author", ""))
+    c.setSubject(doc.get("subject", ""))
+    cw, ch = r.trim_w * MM, r.trim_h * MM
+    grid_w, grid_h = cols * cw, rows * ch
+    gx, gy = (sw - grid_w) / 2, (sh - grid_h) / 2
+    c.setTrimBox((0, 0, sw, sh))
+    c.setBleedBox((0, 0, sw, sh))
+    for n, page in enumerate(p for p in doc.elements() if p.tag == "page"):
+        form = f"card{n}"
+        c.beginForm(form, 0, 0, cw, ch)
+        clip = c.beginPath()
+        clip.rect(0, 0, cw, ch)
+        c.clipPath(clip, stroke=0, fill=0)
+        r.draw_page(c, page, 0, 0, 0.0)
+        c.endForm()
+        for row in range(rows):
+            for col in range(cols):
+                place = col if n % 2 == 0 else cols - 1 - col
+                c.saveState()
+                c.translate(gx + place * cw, gy + row * ch)
+                c.doForm(form)
+                c.restoreState()
+        _sheet_marks(c, gx, gy, cw, ch, cols, rows)
+        c.showPage()
+    if r.problems:
+        raise AntifraudError(r.problems)
+    c.save()
+    return buf.getvalue()
+
+
+def _sheet_marks(c, gx, gy, cw, ch, cols, rows) -> None:
+    c.saveState()
+    c.setStrokeColorCMYK(*REGISTRATION)
+    c.setLineWidth(0.25)
+    gap, length = 2 * MM, 6 * MM
+    top, right = gy + rows * ch, gx + cols * cw
+    for i in range(cols + 1):
+        x = gx + i * cw
+        c.line(x, gy - gap, x, gy - gap - length)
+        c.line(x, top + gap, x, top + gap + length)
+    for j in range(rows + 1):
+        y = gy + j * ch
+        c.line(gx - gap, y, gx - gap - length, y)
+        c.line(right + gap, y, right + gap + length, y)
+    c.restoreState()

@@ -1,0 +1,597 @@
+"""Chinese line breaking and justification (W3C clreq "basic" level).
+
+Pure Python: nothing here imports ReportLab.  The caller injects a width function
+``measure(text, font_name, size_pt) -> advance width in pt``.
+
+Model
+-----
+The input runs are cut into *atoms*, the smallest pieces the breaker moves around:
+
+* one CJK ideograph / kana / full-width character or Chinese punctuation mark;
+* "——" (two U+2014) or "……" (two U+2026): one atom, never split;
+* a maximal run of Latin letters, digits and ASCII punctuation without a space
+  (a word, a number, a phone number, a URL, an e-mail address): one atom, split
+  by characters only when it is wider than a whole line;
+* a run of spaces: a break opportunity; dropped (not drawn) at a line end / start.
+
+A break is possible between any two atoms unless the next one may not start a line
+(:data:`NO_LINE_START`) or the previous one may not end a line (:data:`NO_LINE_END`).
+Breaking is greedy ("先挤进，后推出"): the line takes as many atoms as fit, where a
+full-width closing/stop mark at the line end counts only half its width (so a
+closing mark is squeezed in when it can be); if the break found that way is
+forbidden, atoms are pushed to the next line until the break is allowed.
+
+Full-width marks meeting each other (``。”``, ``，“``, ``（“``) are compressed by half an
+em (the blank halves of their em boxes overlap).  The line-end half-width
+trimming is applied for every alignment, so right edges are optically flush.
+
+Geometry of the result: each :class:`Line` holds :class:`Piece` objects with an ``x``
+(pt from the line's left edge, first-line indent and center/right offsets included)
+and a ``char_space`` (PDF ``Tc``, extra space after every character of the piece).
+``Line.width`` is the x of the right edge of the last glyph's (trimmed) box, i.e.
+the extent of the line from its left edge; for justified lines it equals the
+frame width.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable, Hashable
+
+__all__ = [
+    "Measure",
+    "Run",
+    "Piece",
+    "Line",
+    "break_lines",
+    "violations",
+    "NO_LINE_START",
+    "NO_LINE_END",
+]
+
+Measure = Callable[[str, str, float], float]  # measure(text, font_name, size_pt) -> advance width in pt
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of styled input text."""
+
+    text: str
+    font: str
+    size: float
+    style: Hashable = None
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A piece of one output line, drawn at ``x`` with ``char_space`` after every character."""
+
+    text: str
+    font: str
+    size: float
+    style: Hashable
+    x: float
+    char_space: float
+
+
+@dataclass(frozen=True)
+class Line:
+    pieces: tuple[Piece, ...]
+    width: float
+    height: float
+    text: str
+
+
+# --------------------------------------------------------------------------------------
+# Character classes
+# --------------------------------------------------------------------------------------
+
+#: Characters that must not start a line (clreq 行首禁则).  ``％`` is added to the
+#: spec's list next to ASCII ``%``.
+NO_LINE_START: str = (
+    "、，。．：；！？”’」』）］｝】〗〕》〉～—…·"
+    "‼⁇-–・‧/／%‰℃％"
+    ",.;:!?)]}"
+)
+#: Characters that must not end a line (clreq 行尾禁则).  ``￥`` (full-width yen) is
+#: added next to ``¥``.
+NO_LINE_END: str = "“‘「『（［｛【〖〔《〈" "([{" "¥$£＄￥"
+
+_NO_START = frozenset(NO_LINE_START)
+_NO_END = frozenset(NO_LINE_END)
+
+# Full-width marks whose glyph sits in the left half of the em box (closing brackets,
+# quotes and stops in Simplified Chinese fonts): trimmed to half width at a line end and
+# compressible when followed by another mark.
+_INK_LEFT = frozenset("，。、．：；！？”’」』）］｝】〗〕》〉")
+# Full-width marks whose glyph sits in the right half of the em box (opening brackets).
+_INK_RIGHT = frozenset("“‘「『（［｛【〖〔《〈")
+
+# Ambiguous-width characters that are full-width in Chinese text.
+_WIDE_AMBIGUOUS = frozenset("“”‘’—…·‧※")
+_UNBREAKABLE_PAIRS = frozenset("—…")  # "——" and "……"
+_BREAK_SPACES = frozenset(" \t\u3000\u2002\u2003\u2009\u200a\u205f\f\v")  # not NBSP: that one glues
+_SPLIT_AFTER = frozenset("/-?&=#_.@:")  # preferred cut points inside an over-long URL / number
+
+_FULL_WIDTH_RATIO = 0.9  # a mark is treated as full width when its advance >= 0.9 em
+_EPS = 1e-6
+
+_wide_cache: dict[str, bool] = {}
+
+
+def _is_wide(ch: str) -> bool:
+    """True for characters laid out as independent CJK cells."""
+    r = _wide_cache.get(ch)
+    if r is None:
+        if ch in _WIDE_AMBIGUOUS:
+            r = True
+        else:
+            eaw = unicodedata.east_asian_width(ch)
+            if eaw in ("W", "F"):
+                r = True
+            elif eaw == "A":
+                o = ord(ch)
+                # arrows, enclosed alphanumerics (①), box drawing, shapes (■●★), dingbats
+                r = 0x2190 <= o <= 0x21FF or 0x2460 <= o <= 0x27BF
+            else:
+                r = False
+        _wide_cache[ch] = r
+    return r
+
+
+def _is_ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+# --------------------------------------------------------------------------------------
+# Atoms
+# --------------------------------------------------------------------------------------
+
+_CJK, _UNIT, _SPACE, _PAIR = 0, 1, 2, 3  # ideograph/mark, Latin unit, spaces, "——"/"……"
+
+
+class _Atom:
+    __slots__ = ("kind", "segs", "w", "text", "no_start", "no_end", "ink_left", "ink_right", "size")
+
+    def __init__(self, kind: int, segs: list, w: float):
+        # segs: list of [text, run_index, width]
+        self.kind = kind
+        self.segs = segs
+        self.w = w
+        text = segs[0][0] if len(segs) == 1 else "".join(s[0] for s in segs)
+        self.text = text
+        self.no_start = text[0] in _NO_START
+        self.no_end = text[-1] in _NO_END
+        self.ink_left = False
+        self.ink_right = False
+        self.size = 0.0
+
+
+class _Ctx:
+    """Per-call state: the runs, the measure function and the width cache."""
+
+    __slots__ = ("runs", "measure", "cache")
+
+    def __init__(self, runs: list[Run], measure: Measure):
+        self.runs = runs
+        self.measure = measure
+        self.cache: dict[tuple, float] = {}
+
+    def width(self, text: str, ri: int) -> float:
+        run = self.runs[ri]
+        key = (text, run.font, run.size)
+        w = self.cache.get(key)
+        if w is None:
+            w = float(self.measure(text, run.font, run.size))
+            self.cache[key] = w
+        return w
+
+    def make_atom(self, kind: int, chars: list[tuple[str, int]]) -> _Atom:
+        segs: list[list] = []
+        for ch, ri in chars:
+            if segs and segs[-1][1] == ri:
+                segs[-1][0] += ch
+            else:
+                segs.append([ch, ri, 0.0])
+        total = 0.0
+        for seg in segs:
+            seg[2] = self.width(seg[0], seg[1])
+            total += seg[2]
+        atom = _Atom(kind, segs, total)
+        atom.size = max(self.runs[s[1]].size for s in segs)
+        if kind == _CJK and len(atom.text) == 1 and total >= _FULL_WIDTH_RATIO * atom.size > 0:
+            atom.ink_left = atom.text in _INK_LEFT
+            atom.ink_right = atom.text in _INK_RIGHT
+        return atom
+
+
+def _atomize(ctx: _Ctx, chars: list[tuple[str, int]]) -> list:
+    """Cut a flat (char, run index) list into atoms; ``None`` marks a forced line break."""
+    atoms: list = []
+    n = len(chars)
+
+    def wide_at(j: int) -> bool:
+        ch = chars[j][0]
+        if ch in "‘’" and 0 < j < n - 1 and _is_ascii_alnum(chars[j - 1][0]) and _is_ascii_alnum(chars[j + 1][0]):
+            return False  # apostrophe inside a Latin word: don’t
+        return _is_wide(ch)
+
+    i = 0
+    while i < n:
+        ch = chars[i][0]
+        if ch == "\n":
+            atoms.append(None)
+            i += 1
+        elif ch in _BREAK_SPACES:
+            j = i + 1
+            while j < n and chars[j][0] in _BREAK_SPACES:
+                j += 1
+            atoms.append(ctx.make_atom(_SPACE, chars[i:j]))
+            i = j
+        elif wide_at(i):
+            if ch in _UNBREAKABLE_PAIRS and i + 1 < n and chars[i + 1][0] == ch:
+                atoms.append(ctx.make_atom(_PAIR, chars[i : i + 2]))
+                i += 2
+            else:
+                atoms.append(ctx.make_atom(_CJK, chars[i : i + 1]))
+                i += 1
+        else:
+            j = i + 1
+            while j < n:
+                c = chars[j][0]
+                if c == "\n" or c in _BREAK_SPACES or wide_at(j):
+                    break
+                j += 1
+            atoms.append(ctx.make_atom(_UNIT, chars[i:j]))
+            i = j
+    return atoms
+
+
+def _compress(a: _Atom, b: _Atom) -> float:
+    """Width saved when full-width marks ``a`` and ``b`` are adjacent on one line."""
+    if (a.ink_left or b.ink_right) and (a.ink_left or a.ink_right) and (b.ink_left or b.ink_right):
+        return 0.5 * min(a.w, b.w)
+    return 0.0
+
+
+def _trim(a: _Atom) -> float:
+    """Width not counted when ``a`` ends a line (blank right half of a closing mark)."""
+    return 0.5 * a.w if a.ink_left else 0.0
+
+
+def _split_atom(ctx: _Ctx, atom: _Atom, room: float, min_k: int = 1) -> tuple[_Atom, _Atom] | None:
+    """Cut an over-long unit so that its head fits in ``room``.
+
+    Returns ``None`` when fewer than ``min_k`` characters fit.  The cut prefers a
+    position after ``/``, ``-``, ``?`` ... and never leaves the tail starting with a
+    :data:`NO_LINE_START` character or the head ending with a :data:`NO_LINE_END` one
+    when it can avoid it.
+    """
+    chars = [(ch, seg[1]) for seg in atom.segs for ch in seg[0]]
+    n = len(chars)
+    acc = 0.0
+    kmax = 0
+    for ch, ri in chars[:-1]:
+        acc += ctx.width(ch, ri)
+        if acc > room + _EPS:
+            break
+        kmax += 1
+    if kmax < min_k:
+        return None
+    kmax = max(kmax, 1)
+
+    def good(k: int) -> bool:
+        return chars[k][0] not in _NO_START and chars[k - 1][0] not in _NO_END
+
+    k_cut = 0
+    lo = max(1, (kmax * 3) // 5)
+    for k in range(kmax, lo - 1, -1):
+        if chars[k - 1][0] in _SPLIT_AFTER and good(k):
+            k_cut = k
+            break
+    if not k_cut:
+        for k in range(kmax, 0, -1):
+            if good(k):
+                k_cut = k
+                break
+    if not k_cut:
+        k_cut = kmax
+    assert 1 <= k_cut < n
+    return ctx.make_atom(atom.kind, chars[:k_cut]), ctx.make_atom(atom.kind, chars[k_cut:])
+
+
+# --------------------------------------------------------------------------------------
+# Breaking
+# --------------------------------------------------------------------------------------
+
+
+def _legal(A: list[_Atom], b: int) -> bool:
+    """May a line end after ``A[b-1]`` (next line starting at ``A[b]``, spaces skipped)?"""
+    n = len(A)
+    if b >= n:
+        return True
+    prev = A[b - 1]
+    if prev.kind == _SPACE or prev.no_end:
+        return False
+    j = b
+    while j < n and A[j].kind == _SPACE:
+        j += 1
+    return j >= n or not A[j].no_start
+
+
+def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float) -> list[list[_Atom]]:
+    """Greedy breaking of one newline-free segment (no leading/trailing spaces)."""
+    lines: list[list[_Atom]] = []
+    pos = 0
+    avail = first_avail
+    while pos < len(A):
+        while pos < len(A) and A[pos].kind == _SPACE:
+            pos += 1
+        if pos >= len(A):
+            break
+        n = len(A)
+        # -- how much fits (a closing mark at the end counts half: "先挤进")
+        acc = 0.0  # width of A[pos:i] as mid-line material
+        last_fit = pos
+        acc_at_fail = 0.0
+        i_fail = n
+        i = pos
+        prev = None
+        while i < n:
+            a = A[i]
+            if a.kind == _SPACE:
+                acc += a.w
+                prev = None
+                i += 1
+                continue
+            base = acc - _compress(prev, a) if prev is not None else acc
+            if base + a.w - _trim(a) > avail + _EPS:
+                acc_at_fail = base
+                i_fail = i
+                break
+            acc = base + a.w
+            last_fit = i + 1
+            prev = a
+            i += 1
+        # -- choose a legal break at or before the fit ("后推出")
+        nxt = A[i_fail] if i_fail < n else None
+        cut = None
+        if (
+            last_fit < n
+            and nxt is not None
+            and i_fail > pos
+            and nxt.kind == _UNIT
+            and nxt.w > width + _EPS
+            and len(nxt.text) > 1
+        ):
+            # A unit wider than any line has to be cut anyway: fill this line with its
+            # head instead of leaving a short orphan line in front of it.
+            cut = _split_atom(ctx, nxt, avail - acc_at_fail, min_k=3)
+        if last_fit >= n:
+            b = n
+        elif cut is not None:
+            A[i_fail : i_fail + 1] = list(cut)
+            b = i_fail + 1
+        else:
+            b = last_fit
+            while b > pos and not _legal(A, b):
+                b -= 1
+            if b == pos:
+                # No legal break among what fits: cut an over-long unit as a last resort.
+                # The fitting material is one unbreakable block (e.g. a URL that fits
+                # alone but not with the "，" or "“…”" glued to it): the block is wider
+                # than the line, so cut its last Latin unit and let the unit's tail go
+                # down together with the marks.
+                u = last_fit - 1
+                while u >= pos and not (A[u].kind == _UNIT and len(A[u].text) > 1):
+                    u -= 1
+                parts = None
+                if last_fit > pos and u >= pos:
+                    unit = A[u]
+                    parts = _split_atom(ctx, unit, unit.w - ctx.width(unit.text[-1], unit.segs[-1][1]))
+                if parts is not None:
+                    A[u : u + 1] = list(parts)
+                    b = u + 1
+                elif last_fit == pos:
+                    a = A[pos]
+                    if len(a.text) > 1:
+                        head, tail = _split_atom(ctx, a, avail, min_k=0)
+                        A[pos : pos + 1] = [head, tail]
+                    b = pos + 1  # a single glyph wider than the line stands alone
+                else:
+                    # e.g. "《" + a long URL: keep the opener with the URL's head
+                    nxt = A[i_fail] if i_fail < n else None
+                    parts = None
+                    if nxt is not None and nxt.kind == _UNIT and len(nxt.text) > 1:
+                        parts = _split_atom(ctx, nxt, avail - acc_at_fail)
+                    if parts is not None:
+                        A[i_fail : i_fail + 1] = list(parts)
+                        b = i_fail + 1
+                    else:
+                        b = last_fit  # nothing else fits: accept the forbidden break
+        end = b
+        while end > pos and A[end - 1].kind == _SPACE:
+            end -= 1
+        lines.append(A[pos:end])
+        pos = b
+        avail = width
+    return lines
+
+
+# --------------------------------------------------------------------------------------
+# Line geometry
+# --------------------------------------------------------------------------------------
+
+
+def _layout_line(
+    ctx: _Ctx, atoms: list[_Atom], width: float, indent: float, align: str, last: bool
+) -> Line:
+    m = len(atoms)
+    adv = [a.w for a in atoms]
+    for k in range(m - 1):
+        c = _compress(atoms[k], atoms[k + 1])
+        if c:
+            adv[k] -= c
+    natural = sum(adv) - _trim(atoms[-1])
+    avail = width - indent
+    slack = avail - natural
+
+    stretch = 0.0
+    offset = indent
+    if align == "justify":
+        if not last and slack > _EPS:
+            gaps = sum(1 for k in range(m - 1) if atoms[k + 1].kind != _SPACE)
+            if gaps:
+                stretch = slack / gaps
+    elif align == "center":
+        offset += max(slack, 0.0) / 2.0
+    elif align == "right":
+        offset += max(slack, 0.0)
+
+    runs = ctx.runs
+    pieces: list[list] = []  # [text, run_index, x, width_sum, nchars, char_space or None]
+    x = offset
+    for k, a in enumerate(atoms):
+        sx = x
+        for text, ri, w in a.segs:
+            cur = pieces[-1] if pieces else None
+            merged = False
+            if cur is not None and cur[1] == ri:
+                ntext = len(text)
+                cs = cur[5]
+                if cs is None:
+                    need = (sx - cur[2] - cur[3]) / cur[4]
+                    if abs(need) < 1e-9:
+                        need = 0.0
+                    if ntext == 1 or need == 0.0:
+                        cs = need
+                        merged = True
+                elif abs(cur[2] + cur[3] + cur[4] * cs - sx) < 1e-9 and (ntext == 1 or cs == 0.0):
+                    merged = True
+                if merged:
+                    cur[0] += text
+                    cur[3] += w
+                    cur[4] += ntext
+                    cur[5] = cs
+            if not merged:
+                if cur is not None and cur[5] is None:
+                    # single character so far: make Tc consistent with where the next piece starts
+                    cur[5] = (sx - cur[2] - cur[3]) / cur[4] if cur[4] == 1 else 0.0
+                pieces.append([text, ri, sx, w, len(text), None if len(text) == 1 else 0.0])
+            sx += w
+        if k < m - 1:
+            x += adv[k] + (stretch if atoms[k + 1].kind != _SPACE else 0.0)
+    right = x + atoms[-1].w - _trim(atoms[-1])
+
+    out = []
+    for text, ri, px, _w, _n, cs in pieces:
+        run = runs[ri]
+        out.append(Piece(text, run.font, run.size, run.style, px, cs if cs is not None else 0.0))
+    if align == "justify" and stretch:
+        right = width if abs(right - width) < 1e-6 else right
+    height = max(runs[s[1]].size for a in atoms for s in a.segs)
+    return Line(tuple(out), right, height, "".join(p.text for p in out))
+
+
+# --------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------
+
+
+def break_lines(
+    runs: list[Run],
+    width: float,
+    measure: Measure,
+    *,
+    align: str = "justify",
+    first_indent: float = 0.0,
+) -> list[Line]:
+    """Break styled runs into lines of at most ``width`` pt.
+
+    ``align``: ``"justify"`` (两端对齐: every line except the paragraph's last and lines
+    ended by ``"\\n"`` is exactly ``width`` wide), ``"left"``, ``"center"`` or ``"right"``
+    (offsets are already in the pieces' ``x``).  The first line starts at
+    ``first_indent``.  Leading/trailing whitespace of the paragraph is ignored, spaces
+    at a break are dropped, ``"\\n"`` forces a break (``"\\n\\n"`` gives an empty line).
+    """
+    if align not in ("justify", "left", "center", "right"):
+        raise ValueError(f"unknown align {align!r}")
+    if not width > 0:
+        raise ValueError(f"width must be positive, got {width!r}")
+
+    runs = [r for r in runs if r.text]
+    chars: list[tuple[str, int]] = []
+    for ri, r in enumerate(runs):
+        for ch in r.text:
+            if ch == "\n" and chars and chars[-1][0] == "\r":
+                chars[-1] = ("\n", chars[-1][1])  # CRLF -> one newline
+            else:
+                chars.append((ch, ri))
+    chars = [("\n" if ch == "\r" else ch, ri) for ch, ri in chars]
+    s, e = 0, len(chars)
+    while s < e and chars[s][0].isspace():
+        s += 1
+    while e > s and chars[e - 1][0].isspace():
+        e -= 1
+    if s >= e:
+        return []
+    chars = chars[s:e]
+
+    ctx = _Ctx(runs, measure)
+    atoms = _atomize(ctx, chars)
+
+    # split into newline-separated segments
+    segments: list[tuple[list[_Atom], int]] = []  # (atoms, run index for an empty line's height)
+    cur: list[_Atom] = []
+    nl_run = [ri for ch, ri in chars if ch == "\n"]
+    nl_i = 0
+    for a in atoms:
+        if a is None:
+            segments.append((cur, nl_run[nl_i]))
+            nl_i += 1
+            cur = []
+        else:
+            cur.append(a)
+    segments.append((cur, chars[-1][1]))
+
+    lines: list[Line] = []
+    for seg_i, (seg, ri) in enumerate(segments):
+        while seg and seg[0].kind == _SPACE:
+            seg.pop(0)
+        while seg and seg[-1].kind == _SPACE:
+            seg.pop()
+        indent = first_indent if seg_i == 0 else 0.0
+        if not seg:
+            lines.append(Line((), 0.0, runs[ri].size, ""))
+            continue
+        groups = _break_segment(ctx, seg, width, width - indent)
+        for li, group in enumerate(groups):
+            ind = indent if li == 0 else 0.0
+            lines.append(_layout_line(ctx, group, width, ind, align, li == len(groups) - 1))
+    return lines
+
+
+def violations(lines: list[Line]) -> list[str]:
+    """Human-readable clreq-basic violations in a paragraph's lines; ``[]`` if none.
+
+    Checks: a line (other than the first, or one after an empty line) starting with a
+    :data:`NO_LINE_START` character; a line (other than the last) ending with a
+    :data:`NO_LINE_END` character; "——" / "……" split across two lines.
+    """
+    out: list[str] = []
+    texts = [ln.text for ln in lines]
+    nl = len(texts)
+    for i, t in enumerate(texts):
+        if not t:
+            continue
+        if i > 0 and texts[i - 1] and t[0] in _NO_START:
+            out.append(f"line {i + 1} starts with forbidden {t[0]!r}: {t[:12]!r}")
+        if i < nl - 1 and texts[i + 1] and t[-1] in _NO_END:
+            out.append(f"line {i + 1} ends with forbidden {t[-1]!r}: {t[-12:]!r}")
+        if i < nl - 1 and texts[i + 1]:
+            nxt = texts[i + 1]
+            if t[-1] in _UNBREAKABLE_PAIRS and nxt[0] == t[-1]:
+                kind = "dash" if t[-1] == "—" else "ellipsis"
+                out.append(f"{kind} split between lines {i + 1} and {i + 2}: {t[-6:]!r} | {nxt[:6]!r}")
+    return out

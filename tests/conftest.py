@@ -1,0 +1,49 @@
+"""Shared helpers: small projects on disk and a CLI runner."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from antifraud_cli.cli import cli
+
+STATION = "station: {name: 新城派出所, authority: 韩城市公安局, phone: \"0913-5212110\", address: 新城路1号}\n"
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_project(tmp_path):
+    """make_project({'antifraud.yaml': ..., 'cases/x.yaml': ...}) -> project folder."""
+    def make(files: dict[str, str | bytes] | None = None, name: str = "proj") -> Path:
+        root = tmp_path / name
+        root.mkdir(exist_ok=True)
+        return write_files(root, files or {})
+    return make
+
+
+@pytest.fixture
+def run(monkeypatch):
+    """run(project_dir, 'build', '-a', 'elderly') -> click Result, with the project folder as cwd."""
+    def invoke(project: Path, *args: str):
+        monkeypatch.chdir(project)
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return invoke
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    """One font cache for the whole session, outside the developer's own cache."""
+    cache = tmp_path_factory.getbasetemp() / "font-cache"
+    monkeypatch.setenv("ANTIFRAUD_CACHE_DIR", str(cache))
