@@ -10,7 +10,7 @@ from .colors import contrast_ratio
 from .errors import AntifraudError, Location, Problem, ProblemList
 from .models import Audience, Case, Config, Officer, QRConfig, Station, Unit
 from .paths import builtin_dir, display
-from .yamlsource import load_yaml, read_text, validate
+from .yamlsource import load_yaml, validate
 
 CONFIG_NAME = "antifraud.yaml"
 ROSTER_COLUMNS = ("unit_id", "unit_name", "name", "title", "phone")
