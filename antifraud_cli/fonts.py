@@ -1,0 +1,796 @@
+"""Font preparation for ReportLab.
+
+ReportLab can only embed TrueType (``glyf``) outlines from static fonts.  The default face,
+Noto Sans SC from ``justmytype-intl-cjk``, is a *variable* glyf font whose default instance
+is Thin, and user fonts may be OTF (CFF outlines) or TTC collections.  This module turns any
+of those into small static glyf TTFs that contain just the characters a build needs:
+
+    subset (source font, needed characters + BASE_CHARS)
+      -> instance (variable fonts only; one subset feeds both weights)
+      -> convert CFF/CFF2 outlines to quadratic glyf (OTF only)
+      -> tidy tables/names, save deterministically into the cache directory.
+
+Results are cached on disk, keyed by a hash of (source file contents, face index, weight,
+requested characters, fontTools version, FORMAT_VERSION).  Writes are atomic (temp file +
+``os.replace``), so concurrent processes never see a half-written file.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "BASE_CHARS",
+    "FORMAT_VERSION",
+    "FontError",
+    "FontSet",
+    "FontSource",
+    "PreparedFonts",
+    "coverage",
+    "default_fontset",
+    "fingerprint",
+    "fontset_from_paths",
+    "missing",
+    "prepare",
+    "register",
+]
+
+log = logging.getLogger(__name__)
+
+#: Bump whenever the output of :func:`prepare` changes for the same inputs.
+FORMAT_VERSION = 1
+
+#: Characters every prepared font contains, whatever the text needs: printable ASCII,
+#: common full-width punctuation, the ideographic space and full-width digits.
+BASE_CHARS: str = (
+    "".join(chr(c) for c in range(0x20, 0x7F))
+    + "，。、；：！？“”‘’（）《》【】「」…—·～￥"
+    + "\u3000"
+    + "０１２３４５６７８９"
+)
+
+#: Tables kept in a prepared font (loca is implied by glyf).
+_KEEP_TABLES = frozenset({"cmap", "hmtx", "glyf", "loca", "head", "hhea", "maxp", "post", "name", "OS/2"})
+#: Extra tables needed while instancing a variable font.  HVAR is deliberately absent for glyf
+#: fonts: advance-width variation is then taken from gvar's phantom points, which avoids
+#: decoding the full-font HVAR (≈1.8 s for Noto Sans SC) and yields identical advances.
+_VAR_TABLES = frozenset({"fvar", "gvar", "avar", "MVAR"})
+#: Outline tables we know how to use.
+_OUTLINE_TABLES = ("glyf", "CFF ", "CFF2")
+#: name IDs copied from the source font (copyright, trademark, vendor, designer, URLs, licence).
+_COPIED_NAME_IDS = (0, 5, 7, 8, 9, 10, 11, 12, 13, 14)
+_WEIGHT_NAMES = {
+    100: "Thin",
+    200: "ExtraLight",
+    300: "Light",
+    400: "Regular",
+    500: "Medium",
+    600: "SemiBold",
+    700: "Bold",
+    800: "ExtraBold",
+    900: "Black",
+}
+_DEFAULT_PACKAGE = "justmytype_intl_cjk"
+_DEFAULT_FONT = ("fonts", "ofl", "notosanssc", "NotoSansSC[wght].ttf")
+
+
+class FontError(Exception):
+    """A font file that is missing, unreadable, not a font, or has no usable outlines."""
+
+
+@dataclass(frozen=True)
+class FontSource:
+    path: Path  # TTF/OTF/TTC file
+    index: int = 0  # face index in a TTC
+    wght: float | None = None  # variable font: the weight to instance; None for static fonts
+
+
+@dataclass(frozen=True)
+class FontSet:
+    regular: FontSource
+    bold: FontSource
+
+
+@dataclass(frozen=True)
+class PreparedFonts:
+    regular: Path  # static glyf TTF in the cache dir
+    bold: Path
+
+
+# --------------------------------------------------------------------------- font sets
+
+
+def _default_font_path() -> Path:
+    from importlib.resources import files
+
+    try:
+        res = files(_DEFAULT_PACKAGE).joinpath(*_DEFAULT_FONT)
+    except ModuleNotFoundError as e:  # pragma: no cover - dependency missing
+        raise FontError(f"default font package {_DEFAULT_PACKAGE!r} is not installed") from e
+    path = Path(str(res))
+    if not path.is_file():  # pragma: no cover - broken install
+        raise FontError(f"{path}: default font file not found in package {_DEFAULT_PACKAGE!r}")
+    return path
+
+
+def default_fontset() -> FontSet:
+    """Noto Sans SC (variable) instanced at wght 400 (regular) and 700 (bold)."""
+    path = _default_font_path()
+    return FontSet(regular=FontSource(path, 0, 400.0), bold=FontSource(path, 0, 700.0))
+
+
+def fontset_from_paths(regular: Path, bold: Path | None) -> FontSet:
+    """A font set from user font files (TTF/OTF/TTC; a TTC path may end in ``#N`` for face N).
+
+    ``bold=None`` reuses the regular file.  For a *variable* font with a wght axis the regular
+    face is instanced at 400 and the bold face at 700 (clamped to the axis range), so a single
+    variable file yields a real bold; for a static font bold=None means bold looks like regular
+    (ReportLab has no synthetic bold).
+    """
+    reg_path, reg_index = _split_index(regular)
+    reg_src = _user_source(reg_path, reg_index, 400.0)
+    if bold is None:
+        bold_src = _user_source(reg_path, reg_index, 700.0)
+    else:
+        bold_path, bold_index = _split_index(bold)
+        bold_src = _user_source(bold_path, bold_index, 700.0)
+    return FontSet(regular=reg_src, bold=bold_src)
+
+
+def _split_index(p: Path | str) -> tuple[Path, int]:
+    s = str(p)
+    m = re.fullmatch(r"(.*\.(?:ttc|otc))#(\d+)", s, flags=re.IGNORECASE)
+    if m:
+        return Path(m.group(1)), int(m.group(2))
+    return Path(p), 0
+
+
+def _user_source(path: Path, index: int, want_wght: float) -> FontSource:
+    path = Path(path).expanduser()
+    with _open_font(path, index, lazy=True) as font:
+        wght: float | None = None
+        if "fvar" in font:
+            for axis in font["fvar"].axes:
+                if axis.axisTag == "wght":
+                    wght = float(min(max(want_wght, axis.minValue), axis.maxValue))
+    return FontSource(path=path, index=index, wght=wght)
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+_lock = threading.RLock()
+_hash_cache: dict[tuple[str, int, int], str] = {}
+_coverage_cache: dict[tuple[str, int], frozenset[int]] = {}
+
+
+def _stat(path: Path) -> os.stat_result:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise FontError(f"{path}: font file not found") from None
+    except OSError as e:
+        raise FontError(f"{path}: cannot access font file ({e.strerror or e})") from None
+    if not path.is_file():
+        raise FontError(f"{path}: not a regular file")
+    return st
+
+
+def _file_hash(path: Path, data: bytes | None = None) -> str:
+    """sha256 hex of a file's contents, cached in-process by (path, size, mtime_ns)."""
+    st = _stat(path)
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    with _lock:
+        h = _hash_cache.get(key)
+    if h is not None:
+        return h
+    if data is not None and len(data) == st.st_size:
+        h = hashlib.sha256(data).hexdigest()
+    else:
+        hasher = hashlib.sha256()
+        try:
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    hasher.update(chunk)
+        except OSError as e:
+            raise FontError(f"{path}: cannot read font file ({e.strerror or e})") from None
+        h = hasher.hexdigest()
+    with _lock:
+        _hash_cache[key] = h
+    return h
+
+
+def _read(path: Path) -> bytes:
+    _stat(path)
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise FontError(f"{path}: cannot read font file ({e.strerror or e})") from None
+
+
+def fingerprint(fontset: FontSet) -> str:
+    """sha256 hex identifying the font set: file contents, face index, weight, FORMAT_VERSION."""
+    h = hashlib.sha256(f"antifraud-fonts/{FORMAT_VERSION}\n".encode())
+    for role, src in (("regular", fontset.regular), ("bold", fontset.bold)):
+        h.update(f"{role} {_file_hash(src.path)} {src.index} {_wght_key(src.wght)}\n".encode())
+    return h.hexdigest()
+
+
+def _wght_key(w: float | None) -> str:
+    return "static" if w is None else repr(float(w))
+
+
+# --------------------------------------------------------------------------- opening/validating
+
+
+@contextmanager
+def _open_font(path: Path, index: int, *, lazy: bool, data: bytes | None = None) -> Iterator:
+    """Open and validate one face; raises FontError with the path and the problem."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    path = Path(path)
+    if data is None:
+        _stat(path)
+    if index < 0:
+        raise FontError(f"{path}: invalid face index {index}")
+    try:
+        file: object = io.BytesIO(data) if data is not None else str(path)
+        font = TTFont(file, fontNumber=index, lazy=lazy, recalcTimestamp=False)
+    except FileNotFoundError:
+        raise FontError(f"{path}: font file not found") from None
+    except OSError as e:
+        raise FontError(f"{path}: cannot read font file ({e.strerror or e})") from None
+    except Exception as e:  # fontTools raises assorted errors for junk input
+        if isinstance(e, TTLibError) and "font number" in str(e).lower():
+            raise FontError(f"{path}: face index {index} out of range ({e})") from None
+        raise FontError(f"{path}: not a usable font file ({type(e).__name__}: {e})") from None
+    try:
+        if index and not _is_collection(path, data):
+            # fontTools silently ignores fontNumber for a single-font file.
+            raise FontError(f"{path}: face index {index} given, but the file is not a font collection")
+        if not any(tag in font for tag in _OUTLINE_TABLES):
+            raise FontError(f"{path}: font has no usable outlines (no glyf, CFF or CFF2 table)")
+        for tag in ("cmap", "head", "hhea", "hmtx", "maxp"):
+            if tag not in font:
+                raise FontError(f"{path}: font has no {tag!r} table")
+        if "OS/2" in font:
+            fs_type = font["OS/2"].fsType
+            if fs_type == 0x0002 or fs_type & 0x0300:
+                raise FontError(
+                    f"{path}: font licence forbids embedding or subsetting (OS/2 fsType 0x{fs_type:04X})"
+                )
+        yield font
+    finally:
+        font.close()
+
+
+def _is_collection(path: Path, data: bytes | None) -> bool:
+    if data is not None:
+        return data[:4] == b"ttcf"
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"ttcf"
+    except OSError:
+        return False
+
+
+def _best_cmap(font, path: Path) -> dict[int, str]:
+    try:
+        cmap = font.getBestCmap()
+    except Exception as e:
+        raise FontError(f"{path}: cannot read the cmap table ({type(e).__name__}: {e})") from None
+    if not cmap:
+        raise FontError(f"{path}: font has no Unicode character map")
+    return cmap
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def coverage(src: FontSource) -> frozenset[int]:
+    """Code points the source face's cmap covers (cached on disk as JSON and in-process)."""
+    path = Path(src.path)
+    fhash = _file_hash(path)
+    key = (fhash, src.index)
+    with _lock:
+        cov = _coverage_cache.get(key)
+    if cov is not None:
+        return cov
+    cache_file = _fonts_dir(None) / f"coverage-{fhash[:32]}-{src.index}.json"
+    cov = _load_coverage(cache_file)
+    if cov is None:
+        with _open_font(path, src.index, lazy=True) as font:
+            cov = frozenset(_best_cmap(font, path))
+        ranges = _to_ranges(sorted(cov))
+        payload = json.dumps(
+            {"format": FORMAT_VERSION, "sha256": fhash, "index": src.index, "ranges": ranges},
+            separators=(",", ":"),
+        ).encode()
+        try:
+            _atomic_write(cache_file, payload)
+        except OSError as e:  # a read-only cache must not break the build
+            log.warning("cannot write font coverage cache %s: %s", cache_file, e)
+    with _lock:
+        _coverage_cache[key] = cov
+    return cov
+
+
+def _load_coverage(cache_file: Path) -> frozenset[int] | None:
+    try:
+        obj = json.loads(cache_file.read_bytes())
+        if obj.get("format") != FORMAT_VERSION:
+            return None
+        return frozenset(c for a, b in obj["ranges"] for c in range(a, b + 1))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _to_ranges(cps: Iterable[int]) -> list[list[int]]:
+    ranges: list[list[int]] = []
+    for c in cps:
+        if ranges and c == ranges[-1][1] + 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return ranges
+
+
+def _ignorable(ch: str) -> bool:
+    """Whitespace and control/format characters: never looked up in a font."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def missing(text: str, fontset: FontSet) -> list[str]:
+    """Characters of ``text`` (minus whitespace/control chars) that the regular or the bold face
+    lacks, in order of first appearance, each once."""
+    cov_r = coverage(fontset.regular)
+    cov_b = coverage(fontset.bold)
+    out: list[str] = []
+    seen: set[str] = set()
+    for ch in text:
+        if ch in seen:
+            continue
+        seen.add(ch)
+        if _ignorable(ch):
+            continue
+        cp = ord(ch)
+        if cp not in cov_r or cp not in cov_b:
+            out.append(ch)
+    return out
+
+
+# --------------------------------------------------------------------------- cache dir / io
+
+
+def _cache_root(cache_dir: Path | None) -> Path:
+    if cache_dir is not None:
+        return Path(cache_dir)
+    env = os.environ.get("ANTIFRAUD_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "antifraud"
+    return Path.home() / ".cache" / "antifraud"
+
+
+def _fonts_dir(cache_dir: Path | None) -> Path:
+    return _cache_root(cache_dir) / "fonts"
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        # No fsync: this is a cache (a lost file is rebuilt) and fsync costs ~0.5 s on slow disks.
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# --------------------------------------------------------------------------- prepare
+
+
+def _charset_codepoints(charset: str) -> list[int]:
+    # Spaces (incl. U+3000) need a glyph for their advance; controls/format chars/line breaks don't.
+    return sorted(
+        {ord(c) for c in charset + BASE_CHARS if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Zl", "Zp")}
+    )
+
+
+def _face_key(fhash: str, src: FontSource, cps: list[int]) -> str:
+    from fontTools import version as ft_version
+
+    cps_text = ",".join(f"{a:x}-{b:x}" for a, b in _to_ranges(cps))
+    blob = "\n".join(
+        [
+            f"antifraud-fonts/{FORMAT_VERSION}",
+            f"fonttools {ft_version}",
+            f"font {fhash} {src.index} {_wght_key(src.wght)}",
+            f"chars {cps_text}",
+        ]
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _out_name(src: FontSource, key: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9]+", "", Path(src.path).stem)[:32] or "font"
+    w = "static" if src.wght is None else f"w{float(src.wght):g}"
+    return f"{stem}-{src.index}-{w}-{key[:24]}.ttf"
+
+
+def prepare(fontset: FontSet, charset: str, cache_dir: Path | None = None) -> PreparedFonts:
+    """Static glyf TTFs of the font set's faces, subset to ``charset`` + :data:`BASE_CHARS`.
+
+    Cached in ``cache_dir/fonts`` (default: $ANTIFRAUD_CACHE_DIR, else
+    $XDG_CACHE_HOME/antifraud, else ~/.cache/antifraud).  Deterministic: identical inputs give
+    byte-identical files.  Faces from the same file are loaded and subset only once.
+    """
+    out_dir = _fonts_dir(cache_dir)
+    cps = _charset_codepoints(charset)
+    faces = [fontset.regular, fontset.bold]
+    targets: dict[FontSource, Path] = {}
+    todo: dict[tuple[Path, int], list[FontSource]] = {}
+    for src in faces:
+        if src in targets:
+            continue
+        key = _face_key(_file_hash(Path(src.path)), src, cps)
+        target = out_dir / _out_name(src, key)
+        targets[src] = target
+        if not _cache_hit(target):
+            todo.setdefault((Path(src.path), src.index), []).append(src)
+    for (path, index), srcs in todo.items():
+        _build_group(path, index, srcs, cps, {s: targets[s] for s in srcs})
+    return PreparedFonts(regular=targets[fontset.regular], bold=targets[fontset.bold])
+
+
+def _cache_hit(target: Path) -> bool:
+    try:
+        with open(target, "rb") as fh:
+            return fh.read(4) == b"\x00\x01\x00\x00"
+    except OSError:
+        return False
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    # fontTools allocates hundreds of thousands of small objects while loading a CJK font;
+    # the cyclic GC would rescan them over and over.  Nothing here creates garbage cycles worth
+    # collecting before we finish.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class _Timer:
+    """Per-step wall and CPU times, logged at DEBUG level."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.t = time.perf_counter()
+        self.c = time.process_time()
+        self.steps: list[tuple[str, float, float]] = []
+
+    def step(self, name: str) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        self.steps.append((name, now - self.t, cpu - self.c))
+        self.t, self.c = now, cpu
+
+    def report(self) -> None:
+        log.debug(
+            "%s: %s",
+            self.label,
+            ", ".join(f"{n} {t * 1000:.0f} ms (cpu {c * 1000:.0f})" for n, t, c in self.steps),
+        )
+
+
+def _build_group(path: Path, index: int, srcs: list[FontSource], cps: list[int], targets: dict) -> None:
+    """Load ``path`` once, subset once, then produce every requested face from that subset."""
+    timer = _Timer(f"prepare {path.name}#{index}")
+    data = _read(path)
+    _file_hash(path, data)
+    timer.step("read")
+    with _no_gc(), _open_font(path, index, lazy=True, data=data) as font:
+        is_variable = "fvar" in font
+        try:
+            _subset(font, cps, path, keep_var=is_variable)
+        except FontError:
+            raise
+        except Exception as e:
+            raise FontError(f"{path}: cannot subset font ({type(e).__name__}: {e})") from None
+        timer.step("subset")
+        for i, src in enumerate(srcs):
+            last = i == len(srcs) - 1
+            face = font if last else copy.deepcopy(font)
+            if not last:
+                timer.step("copy")
+            try:
+                if is_variable:
+                    face = _instance(face, src, path)
+                    timer.step(f"instance {_wght_key(src.wght)}")
+                if "glyf" not in face:
+                    _cff_to_glyf(face)
+                    timer.step("cff->glyf")
+                _finalize(face, src, path, is_variable)
+                buf = io.BytesIO()
+                face.save(buf)
+            except FontError:
+                raise
+            except Exception as e:
+                raise FontError(f"{path}: cannot convert font ({type(e).__name__}: {e})") from None
+            _atomic_write(targets[src], buf.getvalue())
+            timer.step(f"save {_wght_key(src.wght)}")
+    timer.report()
+
+
+def _subset(font, cps: list[int], path: Path, *, keep_var: bool) -> None:
+    from fontTools import subset
+    from fontTools.ttLib import newTable
+    from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+
+    if "glyf" in font:
+        # Output glyph names are dropped anyway (post format 3).  Naming glyphs by index up front
+        # avoids fontTools deriving 30k names from the post table or, for post format 3 fonts
+        # like Noto Sans SC, from decoding *every* cmap subtable.
+        n = font["maxp"].numGlyphs
+        font.setGlyphOrder([".notdef"] + [f"glyph{i:05d}" for i in range(1, n)])
+    best = _best_cmap(font, path)
+    mapping = {cp: best[cp] for cp in cps if cp in best}
+
+    # Drop every table we will not ship before the subsetter touches it: layout tables would
+    # otherwise be decompiled and closed over (pulling in vertical forms, ligatures...).
+    keep = set(_KEEP_TABLES) | set(_OUTLINE_TABLES)
+    if keep_var:
+        keep |= _VAR_TABLES
+        if "glyf" not in font:
+            keep |= {"HVAR"}  # CFF2 has no phantom points
+    for tag in list(font.keys()):
+        if tag != "GlyphOrder" and tag not in keep:
+            del font[tag]
+
+    # Replace the cmap with a minimal one for exactly the requested characters.  Subsetting a
+    # full CJK cmap (plus its format-14 variation-sequence table) is surprisingly slow.
+    cmap = newTable("cmap")
+    cmap.tableVersion = 0
+    bmp = {cp: g for cp, g in mapping.items() if cp <= 0xFFFF}
+    sub4 = CmapSubtable.newSubtable(4)
+    sub4.platformID, sub4.platEncID, sub4.language, sub4.cmap = 3, 1, 0, bmp
+    cmap.tables = [sub4]
+    if len(bmp) != len(mapping):
+        sub12 = CmapSubtable.newSubtable(12)
+        sub12.platformID, sub12.platEncID, sub12.language, sub12.cmap = 3, 10, 0, dict(mapping)
+        cmap.tables.append(sub12)
+    font["cmap"] = cmap
+
+    opts = subset.Options()
+    opts.layout_features = []
+    opts.hinting = False
+    opts.notdef_glyph = True
+    opts.notdef_outline = True
+    opts.glyph_names = False
+    opts.name_IDs = ["*"]
+    opts.name_languages = ["*"]
+    opts.name_legacy = True
+    opts.recalc_timestamp = False
+    opts.recalc_bounds = True
+    opts.drop_tables = []
+    opts.passthrough_tables = False
+    opts.desubroutinize = True  # cheaper to draw when converting CFF to glyf
+    sub = subset.Subsetter(opts)
+    sub.populate(unicodes=list(mapping))
+    sub.subset(font)
+
+
+def _instance(font, src: FontSource, path: Path):
+    from fontTools.varLib import instancer
+
+    limits: dict[str, float | None] = {}
+    for axis in font["fvar"].axes:
+        if axis.axisTag == "wght" and src.wght is not None:
+            limits["wght"] = float(min(max(src.wght, axis.minValue), axis.maxValue))
+        else:
+            limits[axis.axisTag] = None  # pin to the default
+    try:
+        return instancer.instantiateVariableFont(font, limits, inplace=True, updateFontNames=False)
+    except Exception as e:
+        raise FontError(f"{path}: cannot instance variable font at {limits} ({type(e).__name__}: {e})") from None
+
+
+def _cff_to_glyf(font) -> None:
+    """Replace CFF/CFF2 outlines by quadratic glyf outlines (in place)."""
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import newTable
+
+    order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    glyphs = {}
+    for name in order:
+        tt_pen = TTGlyphPen(None)
+        # CFF contours run counter-clockwise, TrueType clockwise: reverse while converting.
+        glyph_set[name].draw(Cu2QuPen(tt_pen, max_err=1.0, reverse_direction=True))
+        glyphs[name] = tt_pen.glyph()
+    for tag in ("CFF ", "CFF2", "VORG", "HVAR"):
+        if tag in font:
+            del font[tag]
+
+    glyf = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = glyphs
+    font["glyf"] = glyf
+    font["loca"] = newTable("loca")
+
+    maxp = font["maxp"]
+    maxp.tableVersion = 0x00010000
+    for attr, value in (
+        ("maxZones", 1),
+        ("maxTwilightPoints", 0),
+        ("maxStorage", 0),
+        ("maxFunctionDefs", 0),
+        ("maxInstructionDefs", 0),
+        ("maxStackElements", 0),
+        ("maxSizeOfInstructions", 0),
+        ("maxComponentElements", 0),
+        ("maxComponentDepth", 0),
+        ("maxPoints", 0),
+        ("maxContours", 0),
+        ("maxCompositePoints", 0),
+        ("maxCompositeContours", 0),
+    ):
+        setattr(maxp, attr, value)
+    head = font["head"]
+    head.glyphDataFormat = 0
+    head.indexToLocFormat = 0  # recomputed when loca is compiled
+    post = font["post"]
+    post.formatType = 3.0
+    for attr in ("extraNames", "mapping", "glyphOrder"):
+        if hasattr(post, attr):
+            delattr(post, attr)
+    font.sfntVersion = "\x00\x01\x00\x00"
+    # left side bearings must equal xMin for glyf fonts
+    hmtx = font["hmtx"]
+    for name in order:
+        g = glyphs[name]
+        g.recalcBounds(glyf)
+        adv, _ = hmtx[name]
+        hmtx[name] = (adv, getattr(g, "xMin", 0) if g.numberOfContours else 0)
+
+
+def _style_name(wght: float) -> str:
+    w = round(wght)
+    return _WEIGHT_NAMES.get(w, f"W{w}")
+
+
+def _ps_safe(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "", s)[:63]
+
+
+def _finalize(font, src: FontSource, path: Path, was_variable: bool) -> None:
+    """Tidy up: only the tables we ship, sane names and style bits, deterministic output."""
+    for tag in list(font.keys()):
+        if tag != "GlyphOrder" and tag not in _KEEP_TABLES:
+            del font[tag]
+    for tag in ("cmap", "hmtx", "glyf", "head", "hhea", "maxp", "post"):
+        if tag not in font:
+            raise FontError(f"{path}: converted font lacks a {tag!r} table")
+
+    old = font["name"] if "name" in font else None
+
+    def old_name(*ids: int) -> str | None:
+        if old is None:
+            return None
+        for i in ids:
+            s = old.getDebugName(i)
+            if s and s.strip():
+                return s.strip()
+        return None
+
+    family = old_name(16, 1) or Path(path).stem
+    if was_variable:
+        if src.wght is not None:
+            weight = src.wght
+        else:
+            weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
+        style = _style_name(weight)
+        ps_family = old_name(25) or (old_name(6) or "").split("-")[0] or family
+        ps_name = _ps_safe(f"{ps_family}-{style}")
+    else:
+        style = old_name(17, 2) or "Regular"
+        ps_name = _ps_safe(old_name(6) or f"{family}-{style}")
+    if not ps_name:
+        ps_name = "Font-" + hashlib.sha256(family.encode()).hexdigest()[:8]
+    ribbi = style in ("Regular", "Bold", "Italic", "Bold Italic")
+
+    from fontTools.ttLib import newTable
+
+    name = newTable("name")
+    name.names = []
+    for nid in _COPIED_NAME_IDS:
+        s = old_name(nid)
+        if s:
+            name.setName(s, nid, 3, 1, 0x409)
+    if ribbi:
+        name.setName(family, 1, 3, 1, 0x409)
+        name.setName(style, 2, 3, 1, 0x409)
+    else:
+        name.setName(f"{family} {style}", 1, 3, 1, 0x409)
+        name.setName("Regular", 2, 3, 1, 0x409)
+        name.setName(family, 16, 3, 1, 0x409)
+        name.setName(style, 17, 3, 1, 0x409)
+    name.setName(f"{ps_name};antifraud-subset", 3, 3, 1, 0x409)
+    name.setName(f"{family} {style}" if style != "Regular" else family, 4, 3, 1, 0x409)
+    name.setName(ps_name, 6, 3, 1, 0x409)
+    name.names.sort(key=lambda r: (r.platformID, r.platEncID, r.langID, r.nameID))
+    font["name"] = name
+
+    if was_variable and "OS/2" in font:
+        os2 = font["OS/2"]
+        if src.wght is not None:
+            os2.usWeightClass = int(min(max(round(src.wght), 1), 1000))
+        bold = style.startswith("Bold")
+        sel = os2.fsSelection & ~((1 << 0) | (1 << 5) | (1 << 6))
+        italic = bool(font["post"].italicAngle)
+        if bold:
+            sel |= 1 << 5
+        if italic:
+            sel |= 1 << 0
+        if not bold and not italic:
+            sel |= 1 << 6
+        os2.fsSelection = sel
+        font["head"].macStyle = (1 if bold else 0) | (2 if italic else 0)
+
+    font.flavor = None
+    font.recalcTimestamp = False  # keep head.modified from the source: deterministic bytes
+    font.recalcBBoxes = True
+
+
+# --------------------------------------------------------------------------- reportlab
+
+
+def register(prepared: PreparedFonts) -> tuple[str, str]:
+    """Register both prepared TTFs with ReportLab (idempotent) and return their font names.
+
+    Names are derived from the file contents ("AF-<sha12>-R" / "AF-<sha12>-B").  The pair is
+    also registered as a font family so ``<b>`` in Paragraph markup picks the bold face.
+    """
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont as RLTTFont
+
+    names = []
+    with _lock:
+        for path, suffix in ((Path(prepared.regular), "R"), (Path(prepared.bold), "B")):
+            name = f"AF-{_file_hash(path)[:12]}-{suffix}"
+            if name not in pdfmetrics.getRegisteredFontNames():
+                try:
+                    pdfmetrics.registerFont(RLTTFont(name, str(path)))
+                except Exception as e:
+                    raise FontError(f"{path}: ReportLab cannot load font ({type(e).__name__}: {e})") from None
+            names.append(name)
+        reg, bold = names
+        pdfmetrics.registerFontFamily(reg, normal=reg, bold=bold, italic=reg, boldItalic=bold)
+    return reg, bold
