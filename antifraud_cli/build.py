@@ -1,7 +1,6 @@
 """The build: load -> plan -> (skip what is up to date) -> compose + render in workers -> write atomically."""
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -134,7 +133,7 @@ def render_job(job: Job) -> tuple[Job, bytes | None, list[Problem]]:
             data = render_pdf(doc, fonts, origin, epoch)
         return job, data, []
     except AntifraudError as e:
-        return job, None, [Problem(p.location, f"{job.path}: {p.message}", p.hint) for p in e.problems]
+        return job, None, e.problems
 
 
 def run_jobs(project: Project, state: FontState, jobs: list[Job], workers: int, reporter=None):
@@ -190,16 +189,17 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
     workers = options.jobs or os.cpu_count() or 1
     if reporter:
         reporter.start(len(todo))
-    results = {}
+    results, failures = {}, []
     for job, data, problems in run_jobs(project, state, todo, workers, reporter):
         if data is None:
             report.failed.append(job.path)
-            report.problems.extend(problems)
+            failures.append((job, problems))
         else:
             results[job] = data
             report.built.append(job.path)
     if reporter:
         reporter.finish()
+    report.problems = merge_problems(failures)
     if not report.failed and results:
         write_outputs(out, results, manifest)
     report.seconds = time.perf_counter() - start
@@ -212,18 +212,27 @@ def check_project(project: Project) -> str:
     for product in PRODUCTS.values():
         find_template(project, product.template + TEMPLATE_SUFFIX)
     partials(project)
-    jobs = make_jobs(project, [], [], [], template_digests(project), state.digest)
+    jobs = make_jobs(project, list(project.audiences), list(PRODUCTS), [], template_digests(project), state.digest)
     if project.units:  # every unit's card, but the other products once per audience are enough
         first = project.units[0].id
         jobs = [j for j in jobs if j.unit == first or j.product == "card"]
-    problems: list[Problem] = []
-    for job, data, found in run_jobs(project, state, jobs, workers=1):
-        problems.extend(found)
-    if problems:
-        raise AntifraudError(problems)
+    failures = [(job, found) for job, data, found in run_jobs(project, state, jobs, workers=1) if found]
+    if failures:
+        raise AntifraudError(merge_problems(failures))
     return (f"ok: {len(project.cases)} cases, {len(project.audiences)} audiences, {len(project.units)} units; "
             f"{len(jobs)} documents composed and rendered without problems")
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def merge_problems(failures: list[tuple[Job, list[Problem]]]) -> list[Problem]:
+    """One line per distinct problem, naming the output it broke (and how many others share it)."""
+    seen: dict[tuple, list[str]] = {}
+    for job, problems in failures:
+        for p in problems:
+            paths = seen.setdefault((p.location, p.message, p.hint), [])
+            if job.path not in paths:
+                paths.append(job.path)
+    merged = []
+    for (location, message, hint), paths in seen.items():
+        more = f" (and {len(paths) - 1} more)" if len(paths) > 1 else ""
+        merged.append(Problem(location, f"{paths[0]}{more}: {message}", hint))
+    return merged

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .errors import AntifraudError
+from .errors import AntifraudError, UsageError
 
 log = logging.getLogger("antifraud")
 
@@ -42,6 +42,11 @@ class Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except UsageError as err:
+            for problem in err.problems:
+                click.echo(f"Error: {problem.message}" + (f"\n    hint: {problem.hint}" if problem.hint else ""),
+                           err=True)
+            sys.exit(2)
         except AntifraudError as err:
             verbose = bool(ctx.obj and ctx.obj.verbose) or "-v" in sys.argv[1:2] or "--verbose" in sys.argv
             _fail(err, verbose)
@@ -147,10 +152,13 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
                            jobs=jobs, force=force, check=check_only, shard=shard_pair)
     reporter = Reporter(verbose=obj.verbose)
     report = build_project(project, options, reporter=reporter)
+    if report.failed:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"antifraud: {report.summary()}", err=True)
+        sys.exit(1)
     click.echo(report.summary())
-    if report.failed or (check_only and report.stale):
-        if report.failed:
-            _fail(AntifraudError(report.problems), obj.verbose)
+    if check_only and report.stale:
         sys.exit(1)
 
 

@@ -102,7 +102,8 @@ def compose(project: Project, job: Job) -> tuple[Node, str]:
     except jinja2.TemplateError as e:
         raise AntifraudError(Problem(_template_location(e, shown), f"template error: {e}",
                                      "check the names used in the template (docs/templates.md lists them)")) from None
-    return parse(xml, f"{shown} (rendered)"), shown
+    origin = f"{shown} (rendered)"
+    return parse(xml, origin), origin
 
 
 def _template_location(error: BaseException, fallback: str) -> Location:

@@ -36,6 +36,10 @@ class AntifraudError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class UsageError(AntifraudError):
+    """A command-line choice that names something the project does not have (exit code 2)."""
+
+
 class ProblemList:
     """Collects problems so that every one is reported, not just the first."""
 

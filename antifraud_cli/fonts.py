@@ -787,7 +787,13 @@ def register(prepared: PreparedFonts) -> tuple[str, str]:
             name = f"AF-{_file_hash(path)[:12]}-{suffix}"
             if name not in pdfmetrics.getRegisteredFontNames():
                 try:
-                    pdfmetrics.registerFont(RLTTFont(name, str(path)))
+                    font = RLTTFont(name, str(path))
+                    # ReportLab reuses an already registered font with the same face name, so two prepared
+                    # subsets of one family would silently share glyphs: give each its own face name.
+                    suffix = "-" + name[3:9]
+                    face_name = font.face.name
+                    font.face.name = face_name + (suffix.encode() if isinstance(face_name, bytes) else suffix)
+                    pdfmetrics.registerFont(font)
                 except Exception as e:
                     raise FontError(f"{path}: ReportLab cannot load font ({type(e).__name__}: {e})") from None
             names.append(name)

@@ -1,8 +1,8 @@
 """The layout document: a small XML vocabulary that templates produce and the renderer draws.
 
-See docs/templates.md for the vocabulary. Parsing keeps the template line of every element, and each
-element's attributes are checked against a schema here, so a template mistake is reported as
-`template:line: message` before anything is drawn.
+See docs/templates.md for the vocabulary. Each element's attributes and children are checked against the
+schema here, so a template mistake is reported before anything is drawn. Line numbers are those of the
+rendered document (reported as `template (rendered):line`): Jinja does not map output lines back.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ NUMBER = r"-?\d+(\.\d+)?"
 # element -> {attribute: regex of allowed values}; None = free text
 _COMMON_TEXT = {"size": NUMBER, "color": COLOR, "weight": "regular|bold", "align": "left|center|right|justify",
                 "src": None, "leading": NUMBER, "space-after": NUMBER, "space-before": NUMBER}
+_INHERITED = {"size": NUMBER, "color": COLOR, "leading": NUMBER}  # defaults for the text inside
 SCHEMA: dict[str, dict[str, str | None]] = {
     "document": {"size": r"A2|A3|A4|A5|card|\d+(\.\d+)?x\d+(\.\d+)?", "bleed": NUMBER, "marks": "crop|none",
                  "min-size": NUMBER, "min-contrast": NUMBER, "min-qr": NUMBER, "title": None, "subject": None,
@@ -27,9 +28,10 @@ SCHEMA: dict[str, dict[str, str | None]] = {
              "stroke-width": NUMBER, "radius": NUMBER, "bleed": "yes|no"},
     "line": {"x1": NUMBER, "y1": NUMBER, "x2": NUMBER, "y2": NUMBER, "color": COLOR, "width": NUMBER,
              "dash": NUMBER},
-    "frame": {"x": NUMBER, "y": NUMBER, "w": NUMBER, "h": NUMBER, "valign": "top|middle|bottom",
-              "background": COLOR, "min-size": NUMBER, "fit": "shrink|grow|error", "name": None, "gap": NUMBER},
-    "text": {**_COMMON_TEXT, "x": NUMBER, "y": NUMBER, "w": NUMBER, "h": NUMBER, "valign": "top|middle|bottom",
+    "frame": {**_INHERITED, "x": NUMBER, "y": NUMBER, "w": NUMBER, "h": NUMBER, "valign": "top|middle|bottom",
+              "background": COLOR, "fit": "shrink|grow|error", "name": None, "gap": NUMBER},
+    "text": {**_INHERITED, "weight": "regular|bold", "align": "left|center|right|justify", "src": None,
+             "x": NUMBER, "y": NUMBER, "w": NUMBER, "h": NUMBER, "valign": "top|middle|bottom",
              "background": COLOR},
     "qr": {"x": NUMBER, "y": NUMBER, "size": NUMBER, "payload": None, "color": COLOR, "src": None},
     "icon": {"x": NUMBER, "y": NUMBER, "size": NUMBER, "name": None, "color": COLOR, "align": "left|center|right"},
@@ -39,10 +41,9 @@ SCHEMA: dict[str, dict[str, str | None]] = {
     "item": {"src": None},
     "space": {"h": NUMBER},
     "rule": {"color": COLOR, "width": NUMBER},
-    "box": {"fill": COLOR, "stroke": COLOR, "padding": NUMBER, "radius": NUMBER, "background": COLOR,
-            "gap": NUMBER},
+    "box": {**_INHERITED, "fill": COLOR, "stroke": COLOR, "padding": NUMBER, "radius": NUMBER, "gap": NUMBER},
     "row": {"gap": NUMBER, "valign": "top|middle|bottom"},
-    "col": {"w": NUMBER, "background": COLOR},
+    "col": {**_INHERITED, "w": NUMBER, "background": COLOR},
     "b": {}, "em": {"color": COLOR}, "br": {},
 }
 CHILDREN = {
@@ -141,19 +142,20 @@ def _walk(node: Node):
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef“”‘’"
 # a line break in the template between two CJK characters is formatting, not a space
-_CJK_NEWLINE = re.compile(f"(?<=[{_CJK}])[ \t]*\n\\s*(?=[{_CJK}])")
+_CJK_NEWLINE = re.compile(f"(?<=[{_CJK}])[ \t]*\n[ \t\r\n]*(?=[{_CJK}])")
+_ASCII_SPACE = re.compile(r"[ \t\r\n]+")  # not \s: an ideographic space U+3000 is content
 
 
 def _normalise_space(node: Node) -> None:
     """Template whitespace (newlines, indentation) is layout, not content: fold it like HTML does, and drop a
     line break between two CJK characters entirely, where a space would show. Spaces in the data stay."""
-    node.children = [re.sub(r"\s+", " ", _CJK_NEWLINE.sub("", c)) if isinstance(c, str) else c
+    node.children = [_ASCII_SPACE.sub(" ", _CJK_NEWLINE.sub("", c)) if isinstance(c, str) else c
                      for c in node.children]
     if node.tag in ("h", "p", "item", "text"):
         if node.children and isinstance(node.children[0], str):
-            node.children[0] = node.children[0].lstrip()
+            node.children[0] = node.children[0].lstrip(" ")
         if node.children and isinstance(node.children[-1], str):
-            node.children[-1] = node.children[-1].rstrip()
+            node.children[-1] = node.children[-1].rstrip(" ")
 
 
 def _check(node: Node, parent: Node | None, origin: str, problems: list[Problem]) -> None:

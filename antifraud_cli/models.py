@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
 
 from .errors import Location
+from .icons import ICON_NAMES
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE)]
@@ -16,10 +17,7 @@ HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-()]{1,30}[0-9]$")
 
 PRODUCTS = ("poster", "leaflet", "card", "card-sheet")
-ICONS = (
-    "phone", "warning", "shield", "no-transfer", "lock", "link", "chat", "gift", "pill", "house",
-    "police", "qr", "card", "cart", "game", "heart", "job", "money", "robot", "screen", "sms", "boss",
-)
+ICONS = ICON_NAMES
 
 
 class Model(BaseModel):
@@ -174,5 +172,3 @@ class Config(Model):
     fonts: FontConfig | None = None
     defaults: Defaults = Defaults()
 
-
-NATIONAL_STATION = Station(name="全国反诈咨询", authority=None, phone=None)

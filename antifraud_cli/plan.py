@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import reportlab
 
 from . import __version__
-from .errors import AntifraudError, Location, Problem
+from .errors import Location, Problem, UsageError
 from .loader import Project
 from .models import Case, Unit
 
@@ -32,10 +32,6 @@ PRODUCTS: dict[str, Product] = {
     "card-sheet": Product("card-sheet", "警民联系卡 A4 裁切版", "card", "A4, 2×5 cards, 2 pages", None, (2, 5)),
 }
 DEFAULT_PRODUCTS = tuple(PRODUCTS)
-
-
-class UsageError(AntifraudError):
-    """A command-line choice that names something the project does not have (exit code 2)."""
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ class Renderer:
         buf = io.BytesIO()
         w = (self.trim_w + 2 * self.slug) * MM
         h = (self.trim_h + 2 * self.slug) * MM
-        c = rl_canvas.Canvas(buf, pagesize=(w, h), invariant=1, pageCompression=1)
+        c = _canvas(buf, (w, h), self.fonts)
         _set_timestamp(c, epoch)
         c.setCreator(f"antifraud {__version__}")
         c.setProducer(f"antifraud {__version__} (ReportLab)")
@@ -93,7 +93,7 @@ class Renderer:
         c.setTrimBox((off, off, off + self.trim_w * MM, off + self.trim_h * MM))
         b = (self.slug - self.bleed) * MM
         c.setBleedBox((b, b, w - b, h - b))
-        c._doc.setTitle  # noqa: B018 - keep reference; metadata set above
+        _set_lang(c, self.doc.get("lang"))
         pages = [p for p in self.doc.elements() if p.tag == "page"]
         for page in pages:
             self.draw_page(c, page, off, off, self.bleed)
@@ -292,12 +292,13 @@ class Renderer:
         def draw(c, x, top):
             y = top - before
             for label, lines in laid:
-                marker_size = size * (0.7 if label == "●" else 1.0)
                 baseline = y - (lead - size) / 2 - ASCENT * size
-                font = self.fonts.bold
-                c.setFont(font, marker_size)
                 self._fill(c, marker_color)
-                c.drawString(x, baseline + (size - marker_size) * 0.35 if label == "●" else baseline, label)
+                if label == "●":  # a bullet is a shape, not a small glyph below the audience's minimum size
+                    c.circle(x + size * 0.3, baseline + size * 0.36, size * 0.22, stroke=0, fill=1)
+                else:
+                    c.setFont(self.fonts.bold, size)
+                    c.drawString(x, baseline, label)
                 self.draw_lines(c, lines, x + label_w, y, lead, size)
                 y -= len(lines) * lead + gap
         return height, draw
@@ -329,7 +330,7 @@ class Renderer:
         return size, draw
 
     def flow_box(self, node, width, style, scale):
-        pad = node.num("padding", 3.0) * MM
+        pad = node.num("padding", 3.0) * MM * min(1.0, scale)
         inner_h, inner = self.lay_children(node.elements(), width - 2 * pad, style, scale, node.num("gap", 0.0))
         height = inner_h + 2 * pad
         fill, stroke = node.get("fill"), node.get("stroke")
@@ -350,7 +351,7 @@ class Renderer:
 
     def flow_row(self, node, width, style, scale):
         cols = [c for c in node.elements() if c.tag == "col"]
-        gap = node.num("gap", 3.0) * MM
+        gap = node.num("gap", 3.0) * MM * min(1.0, scale)
         fixed = sum(c.num("w") * MM for c in cols if "w" in c.attrs)
         flexible = [c for c in cols if "w" not in c.attrs]
         flex_w = (width - fixed - gap * (len(cols) - 1)) / max(1, len(flexible))
@@ -422,12 +423,12 @@ class Renderer:
         self._reported = {(p.location, p.message) for p in self.problems}
         height, draw = self.lay_children(children, width, style, scale, node.num("gap", 0.0))
         if height > avail + 0.01:
-            fields = sorted({str(self.where(n)[0]) + (f" ({self.where(n)[1]})" if self.where(n)[1] else "")
-                             for n in _texts(node) if n.get("src")})
+            fields = sorted({n.get("src") for n in _texts(node) if n.get("src")})
             name = node.get("name", "frame")
+            how = "even at the minimum size" if node.get("fit") != "error" else "at size"
             self.problems.append(Problem(Location(self.origin, node.line),
                                          f"text does not fit in {name} ({height / MM:.0f} mm needed, {h:g} mm "
-                                         f"available) even at the minimum size {self.min_size:g} pt",
+                                         f"available) {how} {self.min_size:g} pt",
                                          "shorten: " + "; ".join(fields) if fields else
                                          "shorten the text or enlarge the frame"))
             return
@@ -516,6 +517,19 @@ def _texts(node: Node):
         yield from _texts(child)
 
 
+def _canvas(buf, size, fonts: FontNames):
+    # the initial font is written into every page's preamble: make it ours, or an unembedded Helvetica appears
+    return rl_canvas.Canvas(buf, pagesize=size, invariant=1, pageCompression=1, initialFontName=fonts.regular)
+
+
+def _set_lang(c, lang: str | None) -> None:
+    """Document language in the catalog, so screen readers and text extraction treat the text as Chinese."""
+    if lang:
+        from reportlab.pdfbase.pdfdoc import PDFString
+
+        c._doc.Catalog.Lang = PDFString(lang)
+
+
 def _set_timestamp(c, epoch: int | None) -> None:
     """ReportLab dates an invariant document 2000-01-01; use the build's time (SOURCE_DATE_EPOCH) instead."""
     if epoch is None:
@@ -538,7 +552,7 @@ def render_sheet(doc: Node, fonts: FontNames, origin: str, epoch: int | None = N
     r = Renderer(doc, fonts, origin)
     buf = io.BytesIO()
     sw, sh = sheet[0] * MM, sheet[1] * MM
-    c = rl_canvas.Canvas(buf, pagesize=(sw, sh), invariant=1, pageCompression=1)
+    c = _canvas(buf, (sw, sh), fonts)
     _set_timestamp(c, epoch)
     c.setCreator(f"antifraud {__version__}")
     c.setProducer(f"antifraud {__version__} (ReportLab)")

@@ -390,3 +390,21 @@ def test_font_without_outlines_raises(tmp_path):
     font.save(path)
     with pytest.raises(FontError, match="hollow.ttf.*no usable outlines"):
         fonts.coverage(FontSource(path))
+
+
+def test_two_prepared_subsets_of_one_family_do_not_share_glyphs(tmp_path):
+    """ReportLab maps fonts by face name; a second subset must not fall back to the first one's glyphs."""
+    import io
+
+    import pypdfium2 as pdfium
+    from reportlab.pdfgen import canvas
+
+    first = fonts.register(fonts.prepare(fonts.default_fontset(), "扫码拨打", cache_dir=tmp_path))
+    second = fonts.register(fonts.prepare(fonts.default_fontset(), "扫码添加", cache_dir=tmp_path))
+    assert first != second
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, initialFontName=second[0])
+    c.setFont(second[0], 12)
+    c.drawString(50, 50, "扫码添加")
+    c.save()
+    assert pdfium.PdfDocument(buf.getvalue())[0].get_textpage().get_text_range() == "扫码添加"
