@@ -115,9 +115,15 @@ def prepare_fonts(project: Project) -> FontState:
 _WORKER: dict = {}
 
 
-def _init_worker(project: Project, state: FontState) -> None:
+def build_epoch() -> int:
+    """The date written into the PDFs: SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(value) if value.isdigit() else int(time.time())
+
+
+def _init_worker(project: Project, state: FontState, epoch: int) -> None:
     regular, bold = fontlib.register(state.prepared)
-    _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered))
+    _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered), epoch=epoch)
 
 
 def render_job(job: Job) -> tuple[Job, bytes | None, list[Problem]]:
@@ -125,7 +131,7 @@ def render_job(job: Job) -> tuple[Job, bytes | None, list[Problem]]:
     project, fonts = _WORKER["project"], _WORKER["fonts"]
     try:
         doc, origin = compose(project, job)
-        epoch = int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
+        epoch = _WORKER["epoch"]
         product = PRODUCTS[job.product]
         if product.impose:
             data = render_sheet(doc, fonts, origin, epoch, *product.impose)
@@ -138,8 +144,9 @@ def render_job(job: Job) -> tuple[Job, bytes | None, list[Problem]]:
 
 def run_jobs(project: Project, state: FontState, jobs: list[Job], workers: int, reporter=None):
     """Render jobs, in worker processes when it pays; yields (job, bytes|None, problems) in job order."""
+    epoch = build_epoch()
     if workers <= 1 or len(jobs) <= 2:
-        _init_worker(project, state)
+        _init_worker(project, state, epoch)
         for job in jobs:
             result = render_job(job)
             if reporter:
@@ -151,7 +158,7 @@ def run_jobs(project: Project, state: FontState, jobs: list[Job], workers: int, 
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(project, state)) as pool:
+                             initargs=(project, state, epoch)) as pool:
         chunk = max(1, len(jobs) // (workers * 4))
         for result in pool.map(render_job, jobs, chunksize=chunk):
             if reporter:

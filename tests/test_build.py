@@ -1,0 +1,241 @@
+"""Township batch builds: units and rosters, manifest and incremental builds, reproducibility, -j, shards."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from antifraud_cli.cli import cli
+from antifraud_cli.errors import AntifraudError
+from antifraud_cli.loader import load_project
+from antifraud_cli.plan import shard
+
+from conftest import STATION, write_files
+from pdfcheck import page_text
+
+UNITS = STATION + """\
+officers:
+  - {name: 李明, title: 社区民警, phone: "13800001111", units: [dongguan]}
+  - {name: 王芳, title: 社区辅警, phone: "13800002222", units: [xiguan]}
+units:
+  - {id: dongguan, name: 东关村, officer: 李明}
+  - {id: xiguan, name: 西关村, officer: 王芳}
+"""
+ROSTER = "unit_id,unit_name,name,title,phone\ndongguan,东关村,李明,社区民警,13800001111\n" \
+         "xiguan,西关村,王芳,社区辅警,0913-5212110\nnanjie,南街社区,王芳,社区辅警,0913-5212110\n"
+
+
+def build(root, *args, env=None):
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return CliRunner(env=env).invoke(cli, ["build", *args], catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+
+
+def digests(folder) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*.pdf"))}
+
+
+# ---------- units and rosters
+
+def test_each_unit_card_carries_its_own_officer(make_project):
+    root = make_project({"antifraud.yaml": UNITS})
+    result = build(root, "-a", "elderly", "-p", "card", "-j", "1")
+    assert result.exit_code == 0, result.output
+    east = "".join(page_text(root / "dist/dongguan/elderly/card.pdf"))
+    west = "".join(page_text(root / "dist/xiguan/elderly/card.pdf"))
+    assert "李明" in east and "13800001111" in east and "王芳" not in east
+    assert "王芳" in west and "13800002222" in west and "李明" not in west
+
+
+def test_unit_selection(make_project):
+    root = make_project({"antifraud.yaml": UNITS})
+    assert build(root, "-u", "xiguan", "-a", "students", "-p", "card", "-j", "1").exit_code == 0
+    assert (root / "dist/xiguan/students/card.pdf").is_file()
+    assert not (root / "dist/dongguan").exists()
+    result = build(root, "-u", "beiguan")
+    assert result.exit_code == 2
+    assert "unknown unit 'beiguan'" in result.output and "known units: dongguan, xiguan" in result.output
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_roster_csv_in_every_encoding_excel_writes(make_project, encoding):
+    root = make_project({"antifraud.yaml": STATION + "roster: officers.csv\n",
+                         "officers.csv": ROSTER.encode(encoding)})
+    project = load_project(root)
+    assert [u.id for u in project.units] == ["dongguan", "xiguan", "nanjie"]
+    wang = project.officer_for(project.unit("nanjie"))
+    assert wang.name == "王芳" and wang.phone == "0913-5212110" and wang.units == ["xiguan", "nanjie"]
+    assert project.officer_for(project.unit("dongguan")).name == "李明"
+
+
+def test_roster_xlsx_keeps_phone_numbers_as_text(make_project):
+    openpyxl = pytest.importorskip("openpyxl")
+    root = make_project({"antifraud.yaml": STATION + "roster: officers.xlsx\n"})
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["unit_id", "unit_name", "name", "title", "phone"])
+    sheet.append(["dongguan", "东关村", "李明", "社区民警", 13800001111])  # typed as a number
+    sheet.append(["xiguan", "西关村", "王芳", "社区民警", 9135212110])
+    sheet["E3"].number_format = "00000000000"  # Excel shows 09135212110: the leading zero is formatting
+    sheet.append(["nanjie", "南街社区", "赵强", None, "0913-1234567"])
+    book.save(root / "officers.xlsx")
+    project = load_project(root)
+    phones = {o.name: o.phone for o in project.officers}
+    assert phones == {"李明": "13800001111", "王芳": "09135212110", "赵强": "0913-1234567"}
+    assert project.officer_for(project.unit("nanjie")).title == "社区民警"
+
+
+def test_bad_roster_rows_are_reported_with_their_row(make_project):
+    bad = "unit_id,unit_name,name,title,phone\ndongguan,东关村,李明,社区民警,13800001111\n" \
+          "Xi Guan,西关村,王芳,社区民警,13800002222\nnanjie,南街社区,,社区民警,13800003333\n" \
+          "beiguan,北关村,张三,社区民警,call me\n"
+    root = make_project({"antifraud.yaml": STATION + "roster: officers.csv\n", "officers.csv": bad})
+    with pytest.raises(AntifraudError) as err:
+        load_project(root)
+    msgs = [str(p) for p in err.value.problems]
+    assert "officers.csv:3: unit_id: 'Xi Guan' is not a valid id (lowercase letters, digits, dashes)" in msgs
+    assert any(m.startswith("officers.csv:4: empty name") for m in msgs)
+    assert "officers.csv:5: phone: 'call me' is not a phone number (digits, optionally with - or spaces)" in msgs
+
+
+def test_roster_missing_columns_and_missing_file(make_project):
+    root = make_project({"antifraud.yaml": STATION + "roster: officers.csv\n", "officers.csv": "村,民警\n东关,李明\n"})
+    with pytest.raises(AntifraudError) as err:
+        load_project(root)
+    assert str(err.value.problems[0]).startswith("officers.csv:1: roster is missing column(s): unit_id, unit_name")
+    root = make_project({"antifraud.yaml": STATION + "roster: nowhere.csv\n"}, name="other")
+    with pytest.raises(AntifraudError) as err:
+        load_project(root)
+    assert str(err.value.problems[0]).startswith("antifraud.yaml:2: roster file 'nowhere.csv' not found")
+
+
+# ---------- manifest, incremental builds, --check, --force
+
+CASE = """\
+id: local
+title: 本地骗局
+headline: 先交钱的都是骗局
+summary: {summary}
+red_flags: [先让你交钱]
+advice: [不转账，先问民警]
+audiences: [shop-owners]
+"""
+
+
+def shop_owners_first() -> str:
+    from antifraud_cli.paths import builtin_dir
+
+    text = (builtin_dir("audiences") / "shop-owners.yaml").read_text(encoding="utf-8")
+    return text.replace("priorities: [", "priorities: [local, ")
+
+
+def test_incremental_builds_render_only_what_changed(make_project):
+    root = make_project({"cases/local.yaml": CASE.format(summary="有人冒充供货商要你先交押金。"),
+                         "audiences/shop-owners.yaml": shop_owners_first()})
+    first = build(root, "-a", "shop-owners", "-a", "students", "-j", "1")
+    assert first.exit_code == 0 and "built 8, up to date 0" in first.output
+    manifest = json.loads((root / "dist/manifest.json").read_text(encoding="utf-8"))
+    assert {e["path"] for e in manifest["outputs"]} == set(digests(root / "dist"))
+    for entry in manifest["outputs"]:
+        assert entry["sha256"] == digests(root / "dist")[entry["path"]] and len(entry["fingerprint"]) == 64
+    assert "local" in next(e for e in manifest["outputs"] if e["path"] == "shop-owners/leaflet.pdf")["cases"]
+    before = digests(root / "dist")
+
+    again = build(root, "-a", "shop-owners", "-a", "students", "-j", "1")
+    assert again.exit_code == 0 and "nothing to do: all 8 outputs up to date" in again.output
+    assert digests(root / "dist") == before
+
+    write_files(root, {"cases/local.yaml": CASE.format(summary="有人冒充供货商，要你先把押金转过去。")})
+    check = build(root, "-a", "shop-owners", "-a", "students", "--check")
+    assert check.exit_code == 1
+    assert "stale: shop-owners/leaflet.pdf" in check.output and "stale: shop-owners/poster.pdf" in check.output
+    assert "students/" not in check.output and "card" not in check.output
+    assert digests(root / "dist") == before  # --check writes nothing
+
+    changed = build(root, "-a", "shop-owners", "-a", "students", "-j", "1")
+    assert "built 2, up to date 6" in changed.output
+    after = digests(root / "dist")
+    assert {k for k in after if after[k] != before[k]} == {"shop-owners/leaflet.pdf", "shop-owners/poster.pdf"}
+
+    assert build(root, "-a", "shop-owners", "-a", "students", "--check").exit_code == 0
+    forced = build(root, "-a", "shop-owners", "-a", "students", "--force", "-j", "1")
+    assert "built 8, up to date 0" in forced.output
+
+
+def test_a_deleted_or_edited_output_is_rebuilt(make_project):
+    root = make_project()
+    assert build(root, "-a", "elderly", "-p", "card", "-p", "poster", "-j", "1").exit_code == 0
+    (root / "dist/elderly/card.pdf").unlink()
+    (root / "dist/elderly/poster.pdf").write_bytes(b"%PDF-1.4 scribbled on")
+    check = build(root, "-a", "elderly", "-p", "card", "-p", "poster", "--check")
+    assert check.exit_code == 1 and "2 of 2 outputs missing or out of date" in check.output
+    assert "built 2" in build(root, "-a", "elderly", "-p", "card", "-p", "poster", "-j", "1").output
+
+
+def test_officer_change_rebuilds_only_that_units_outputs(make_project):
+    root = make_project({"antifraud.yaml": UNITS})
+    assert build(root, "-a", "elderly", "-p", "card", "-p", "poster", "-j", "1").exit_code == 0
+    write_files(root, {"antifraud.yaml": UNITS.replace("13800002222", "13800009999")})
+    result = build(root, "-a", "elderly", "-p", "card", "-p", "poster", "-j", "1")
+    assert "built 2, up to date 2" in result.output
+    assert "13800009999" in "".join(page_text(root / "dist/xiguan/elderly/card.pdf"))
+
+
+# ---------- reproducibility, -j, shards
+
+def test_reproducible_and_parallel_builds_are_byte_identical(make_project):
+    root = make_project({"antifraud.yaml": UNITS})
+    env = {"SOURCE_DATE_EPOCH": "1767225600"}
+    args = ["-a", "elderly", "-a", "students", "-p", "leaflet", "-p", "card", "-p", "card-sheet"]
+    assert build(root, *args, "-j", "1", "-o", "one", env=env).exit_code == 0
+    assert build(root, *args, "-j", "2", "-o", "two", env=env).exit_code == 0
+    one, two = digests(root / "one"), digests(root / "two")
+    assert len(one) == 12 and one == two
+    assert (root / "one/manifest.json").read_bytes() == (root / "two/manifest.json").read_bytes()
+    assert b"D:20260101000000" in (root / "one/xiguan/elderly/card.pdf").read_bytes()
+
+
+def test_shards_cover_every_job_exactly_once(make_project):
+    root = make_project({"antifraud.yaml": UNITS})
+    from antifraud_cli.build import BuildOptions, plan_jobs, prepare_fonts
+
+    project = load_project(root)
+    jobs = plan_jobs(project, BuildOptions(), prepare_fonts(project))
+    assert len(jobs) == 2 * 5 * 4
+    for n in (1, 3, 7):
+        slices = [shard(jobs, k, n) for k in range(1, n + 1)]
+        paths = [j.path for s in slices for j in s]
+        assert sorted(paths) == sorted(j.path for j in jobs) and len(set(paths)) == len(paths)
+        assert max(map(len, slices)) - min(map(len, slices)) <= 1
+
+
+def test_shard_option(make_project):
+    root = make_project()
+    result = build(root, "-a", "elderly", "--shard", "2/2", "-j", "1")
+    assert result.exit_code == 0 and "built 2," in result.output
+    assert build(root, "--shard", "3/2").exit_code == 2
+
+
+def test_progress_lines_and_summary_in_ci(make_project):
+    root = make_project()
+    result = build(root, "-a", "elderly", "-p", "card", "-p", "poster", "-j", "1")
+    assert "built elderly/card.pdf" in result.output and "built elderly/poster.pdf" in result.output
+    assert "built 2, up to date 0, failed 0 in" in result.output
+
+
+def test_every_failure_is_named_and_nothing_is_written(make_project):
+    long_case = CASE.format(summary="很长的摘要。" * 200).replace("先交钱的都是骗局", "先交钱的都是骗局。" * 400)
+    root = make_project({"cases/local.yaml": long_case, "audiences/shop-owners.yaml": shop_owners_first()})
+    result = build(root, "-a", "shop-owners", "-j", "2")
+    assert result.exit_code == 1
+    assert "FAILED shop-owners/leaflet.pdf" in result.output and "FAILED shop-owners/poster.pdf" in result.output
+    assert "built shop-owners/card.pdf" in result.output  # the other jobs still ran
+    assert "failed: 2, would have built 2" in result.output
+    assert not (root / "dist").exists()
