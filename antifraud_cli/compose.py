@@ -32,6 +32,7 @@ def _environment(dirs: tuple[str, ...]) -> jinja2.Environment:
                              keep_trailing_newline=True)
     env.globals["src"] = source_of
     env.filters["chars"] = len
+    env.globals.update(max=max, min=min)
     return env
 
 

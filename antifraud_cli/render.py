@@ -11,10 +11,12 @@ import io
 import re
 import time
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Callable
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
+from reportlab import rl_config
 from reportlab.lib.utils import TimeStamp
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as rl_canvas
@@ -75,6 +77,9 @@ class Renderer:
         self.slug = MARKS_SLUG if doc.get("marks", "crop") == "crop" else self.bleed
         self.stats = {"text_min": None}
         self._reported: set = set()
+        self._lines: dict = {}
+        self._checked: set = set()
+        self.content_problems: list[Problem] = []
 
     # ---------- document ----------
     def render(self, epoch: int | None = None) -> bytes:
@@ -100,8 +105,8 @@ class Renderer:
             if self.slug > self.bleed:
                 self.crop_marks(c, off, off, self.trim_w * MM, self.trim_h * MM, self.bleed * MM)
             c.showPage()
-        if self.problems:
-            raise AntifraudError(self.problems)
+        if self.content_problems or self.problems:
+            raise AntifraudError(self.content_problems + self.problems)
         c.save()
         return buf.getvalue()
 
@@ -149,12 +154,13 @@ class Renderer:
             return Location(m["path"], int(m["line"])), (f"field '{m['field']}'" if m["field"] else "")
         return Location(self.origin, node.line), ""
 
-    def problem(self, node: Node, message: str, hint: str | None = None) -> None:
+    def problem(self, node: Node, message: str, hint: str | None = None, into: list | None = None) -> None:
         loc, field = self.where(node)
         key = (loc, message)
         if key not in self._reported:
             self._reported.add(key)
-            self.problems.append(Problem(loc, f"{field}: {message}" if field else message, hint))
+            (self.problems if into is None else into).append(
+                Problem(loc, f"{field}: {message}" if field else message, hint))
 
     def style_of(self, node: Node, parent: Style) -> Style:
         return Style(size=node.num("size", parent.size), color=node.get("color", parent.color),
@@ -188,24 +194,36 @@ class Renderer:
         if size < self.min_size - 1e-6:
             self.problem(node, f"text at {size:g} pt is smaller than the minimum {self.min_size:g} pt for this audience",
                          "raise size= in the template")
+        key = (id(node), style.background, tuple(r.style for r in runs))
+        if key not in self._checked:  # colour and glyphs do not change when fit-to-frame rescales the text
+            self._checked.add(key)
+            self._check_colour_and_glyphs(node, style, runs)
+        low = self.stats["text_min"]
+        self.stats["text_min"] = size if low is None else min(low, size)
+
+    def _check_colour_and_glyphs(self, node: Node, style: Style, runs: list[Run]) -> None:
+        """Content problems: kept apart from layout problems, which fit-to-frame's trial layouts discard."""
         for run in runs:
             ratio = contrast_ratio(run.style, style.background)
             if ratio < self.min_contrast - 1e-6:
                 self.problem(node, f"text colour {run.style} on {style.background} has contrast {ratio:.1f}:1, "
-                             f"below {self.min_contrast:g}:1", "use a darker text colour or a lighter background")
+                             f"below {self.min_contrast:g}:1", "use a darker text colour or a lighter background",
+                             into=self.content_problems)
             for ch in run.text:
                 if ord(ch) not in self.fonts.covered and not ch.isspace():
                     self.problem(node, f"character U+{ord(ch):04X} '{ch}' is not in any configured font",
-                                 "replace the character, or name a font that has it under `fonts:` in antifraud.yaml")
-        low = self.stats["text_min"]
-        self.stats["text_min"] = size if low is None else min(low, size)
+                                 "replace the character, or name a font that has it under `fonts:` in antifraud.yaml",
+                                 into=self.content_problems)
 
     def text_lines(self, node: Node, style: Style, size: float, width_pt: float, align: str | None = None,
                    indent: float = 0.0):
         runs = self.runs(node, style, size)
         self.check_text(node, style, size, runs)
-        return break_lines(runs, width_pt, pdfmetrics.stringWidth, align=align or style.align,
-                           first_indent=indent)
+        key = (id(node), size, width_pt, align or style.align, indent)
+        if key not in self._lines:  # fit-to-frame lays the same text out again at several scales
+            self._lines[key] = break_lines(runs, width_pt, measure, align=align or style.align,
+                                           first_indent=indent)
+        return self._lines[key]
 
     def draw_lines(self, c, lines, x: float, top: float, lead: float, size: float) -> None:
         """Draw broken lines; `top` is the PDF y of the first line box's top."""
@@ -279,7 +297,7 @@ class Renderer:
         items = [i for i in node.elements() if i.tag == "item"]
         numbered = marker == "1"
         labels = [f"{n}." if numbered else marker for n in range(1, len(items) + 1)]
-        label_w = max(pdfmetrics.stringWidth(lbl, self.fonts.bold, size) for lbl in labels) + size * 0.4 \
+        label_w = max(measure(lbl, self.fonts.bold, size) for lbl in labels) + size * 0.4 \
             if items else 0
         laid = []
         for item, label in zip(items, labels):
@@ -406,22 +424,22 @@ class Renderer:
         style = self.style_of(node, style)
         x, y, w, h = (node.num(k) for k in ("x", "y", "w", "h"))
         width, avail = w * MM, h * MM
-        children = node.elements()
-        scale = 1.0
-        height, draw = self.lay_children(children, width, style, scale, node.num("gap", 0.0))
-        before = len(self.problems)
-        while height > avail + 0.01 and node.get("fit", "shrink") != "error" and scale > 0.35:
-            scale *= 0.94
-            height, draw = self.lay_children(children, width, style, scale, node.num("gap", 0.0))
-        if node.get("fit") == "grow":  # posters: enlarge the text while it still fits, up to 1.5x
-            while scale < 1.5:
-                h2, _ = self.lay_children(children, width, style, scale * 1.05, node.num("gap", 0.0))
-                if h2 > avail:
-                    break
-                scale *= 1.05
-        del self.problems[before:]  # problems are re-found by the final layout below
-        self._reported = {(p.location, p.message) for p in self.problems}
-        height, draw = self.lay_children(children, width, style, scale, node.num("gap", 0.0))
+        children, gap = node.elements(), node.num("gap", 0.0)
+        laid: dict[float, tuple] = {}  # scale -> (height, draw, problems found at that scale)
+        reported = set(self._reported)
+
+        def measure(scale: float) -> float:
+            if scale not in laid:  # each trial layout keeps its own problems; only the chosen one's count
+                before, self._reported = len(self.problems), set(reported)
+                height, draw = self.lay_children(children, width, style, scale, gap)
+                laid[scale] = (height, draw, self.problems[before:])
+                del self.problems[before:]
+            return laid[scale][0]
+
+        scale = fit_scale(measure, avail, node.get("fit", "shrink"))
+        height, draw, found = laid[scale]
+        self.problems += found
+        self._reported = reported | {(p.location, p.message) for p in found}
         if height > avail + 0.01:
             fields = sorted({n.get("src") for n in _texts(node) if n.get("src")})
             name = node.get("name", "frame")
@@ -445,7 +463,7 @@ class Renderer:
             size = self.scaled(style.size, scale)
             lead = size * node.num("leading", 1.2)
             runs = self.runs(node, style, size)
-            lines = break_lines(runs, width, pdfmetrics.stringWidth, align=style.align)
+            lines = break_lines(runs, width, measure, align=style.align)
             fits = (len(lines) <= 1) if h is None else (len(lines) * lead <= h * MM + 0.01)
             if fits or size <= self.min_size or scale < 0.3:
                 break
@@ -503,6 +521,41 @@ class Renderer:
         c.restoreState()
 
 
+def fit_scale(measure: Callable[[float], float], avail: float, mode: str) -> float:
+    """The text scale for a frame: 1 when the content fits (up to 1.5 with fit="grow"), else the largest
+    scale that fits, found by bisection (layout height grows with the scale)."""
+    if measure(1.0) <= avail:
+        if mode != "grow":
+            return 1.0
+        lo, hi = 1.0, 1.5
+        if measure(hi) <= avail:
+            return hi
+    else:
+        if mode == "error":
+            return 1.0
+        lo, hi = 0.35, 1.0
+        if measure(lo) > avail:
+            return lo  # does not fit even at the minimum sizes: the caller reports it
+    for _ in range(4):  # to within 1/16 of the range: about 3 % of the type size
+        mid = round((lo + hi) / 2, 4)
+        if measure(mid) <= avail:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@lru_cache(maxsize=65536)
+def _width_1pt(text: str, font: str) -> float:
+    return pdfmetrics.stringWidth(text, font, 1.0)
+
+
+def measure(text: str, font: str, size: float) -> float:
+    """Advance width in pt: TrueType widths scale linearly with the size, so cache them at 1 pt."""
+    return _width_1pt(text, font) * size
+
+
+@lru_cache(maxsize=64)
 def qr_matrix(payload: str) -> list[list[bool]]:
     """QR modules for payload (error correction M, no border: the renderer draws the 4-module quiet zone)."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, box_size=1)
@@ -518,6 +571,8 @@ def _texts(node: Node):
 
 
 def _canvas(buf, size, fonts: FontNames):
+    # binary (Flate only) streams: ASCII85 makes files 25 % larger and costs time; print RIPs read binary PDFs
+    rl_config.useA85 = 0
     # the initial font is written into every page's preamble: make it ours, or an unembedded Helvetica appears
     return rl_canvas.Canvas(buf, pagesize=size, invariant=1, pageCompression=1, initialFontName=fonts.regular)
 
@@ -581,8 +636,8 @@ def render_sheet(doc: Node, fonts: FontNames, origin: str, epoch: int | None = N
                 c.restoreState()
         _sheet_marks(c, gx, gy, cw, ch, cols, rows)
         c.showPage()
-    if r.problems:
-        raise AntifraudError(r.problems)
+    if r.content_problems or r.problems:
+        raise AntifraudError(r.content_problems + r.problems)
     c.save()
     return buf.getvalue()
 
