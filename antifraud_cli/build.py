@@ -113,6 +113,7 @@ def prepare_fonts(project: Project) -> FontState:
 # ---------------------------------------------------------------- rendering (also run in workers)
 
 _WORKER: dict = {}
+log = logging.getLogger("antifraud")
 
 
 def build_epoch() -> int:
@@ -140,6 +141,10 @@ def render_job(job: Job) -> tuple[Job, bytes | None, list[Problem]]:
         return job, data, []
     except AntifraudError as e:
         return job, None, e.problems
+    except Exception as e:  # noqa: BLE001 - a bug must not hide the other jobs' results
+        log.debug("internal error in %s", job.path, exc_info=True)
+        return job, None, [Problem(Location(job.path), f"internal error: {type(e).__name__}: {e}",
+                                   "this is a bug in antifraud; run with -v and report the traceback")]
 
 
 def run_jobs(project: Project, state: FontState, jobs: list[Job], workers: int, reporter=None):
