@@ -1,6 +1,7 @@
 """The build: load -> plan -> (skip what is up to date) -> compose + render in workers -> write atomically."""
 from __future__ import annotations
 
+import logging
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
