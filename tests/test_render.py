@@ -245,3 +245,37 @@ def _elderly_first(case_id: str) -> str:
 
     text = (builtin_dir("audiences") / "elderly.yaml").read_text(encoding="utf-8")
     return text.replace("priorities: [", f"priorities: [{case_id}, ")
+
+
+def test_configured_font_is_used_and_a_missing_one_is_an_error(make_project, tmp_path):
+    """A township PC's own font: named in antifraud.yaml, prepared like the default one."""
+    import shutil
+
+    from fontTools.ttLib import TTFont
+
+    from antifraud_cli.build import prepare_fonts
+
+    state = prepare_fonts(load_project(make_project({"antifraud.yaml": STATION}, name="plain")))
+    font = TTFont(state.prepared.regular)
+    for record in font["name"].names:  # make it recognisably another font
+        if record.nameID in (1, 4, 6):
+            record.string = "TownshipSans" if record.nameID != 4 else "TownshipSans Regular"
+    root = make_project({"antifraud.yaml": STATION + "fonts: {regular: fonts/township.ttf}\n"})
+    (root / "fonts").mkdir()
+    font.save(root / "fonts/township.ttf")
+    result = build(root, "-a", "elderly", "-p", "card")
+    assert result.exit_code == 0, result.output
+    names = [f["name"] for f in fonts(root / "dist/elderly/card.pdf")]
+    assert names and all("TownshipSans" in n for n in names)
+
+    write_files(root, {"cases/local.yaml": LOCAL_CASE.format(summary="这个字体里没有的字：龘。"),
+                       "audiences/elderly.yaml": _elderly_first("local")})
+    result = build(root, "-a", "elderly", "-p", "leaflet")
+    assert result.exit_code == 1
+    assert "cases/local.yaml:3: elderly/leaflet.pdf: field 'summary': character U+9F98 '龘' is not in any " \
+           "configured font" in result.output
+
+    shutil.rmtree(root / "fonts")
+    result = build(root, "-a", "elderly", "-p", "card", "--force")
+    assert result.exit_code == 1
+    assert "antifraud.yaml:2: " in result.output and "township.ttf" in result.output
