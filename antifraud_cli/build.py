@@ -13,7 +13,6 @@ from .compose import compose, partials, template_digests, find_template, TEMPLAT
 from .errors import AntifraudError, Location, Problem
 from .loader import Project
 from .plan import PRODUCTS, Job, make_jobs, shard
-from .render import FontNames, render_pdf, render_sheet
 from .write import Manifest, write_outputs
 
 
@@ -124,12 +123,16 @@ def build_epoch() -> int:
 
 
 def _init_worker(project: Project, state: FontState, epoch: int) -> None:
+    from .render import FontNames  # ReportLab is imported only when something is rendered: no-op builds stay fast
+
     regular, bold = fontlib.register(state.prepared)
     _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered), epoch=epoch)
 
 
 def render_job(job: Job) -> tuple[Job, bytes | None, list[Problem]]:
     """Compose and render one job with the fonts registered for this process."""
+    from .render import render_pdf, render_sheet
+
     project, fonts = _WORKER["project"], _WORKER["fonts"]
     try:
         doc, origin = compose(project, job)

@@ -9,8 +9,6 @@ import traceback
 from functools import lru_cache
 from pathlib import Path
 
-import jinja2
-
 from . import __version__
 from .errors import AntifraudError, Location, Problem
 from .layoutdoc import Node, parse
@@ -21,12 +19,14 @@ from .plan import PRODUCTS, Job
 TEMPLATE_SUFFIX = ".xml.j2"
 
 
-def environment(template_dirs: tuple[Path, ...]) -> jinja2.Environment:
+def environment(template_dirs: tuple[Path, ...]):
     return _environment(tuple(str(d) for d in template_dirs))
 
 
 @lru_cache(maxsize=8)
-def _environment(dirs: tuple[str, ...]) -> jinja2.Environment:
+def _environment(dirs: tuple[str, ...]):
+    import jinja2  # only needed when something is rendered
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(list(dirs)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
@@ -94,6 +94,8 @@ def compose(project: Project, job: Job) -> tuple[Node, str]:
     product = PRODUCTS[job.product]
     path = find_template(project, product.template + TEMPLATE_SUFFIX)
     shown = display(path)
+    import jinja2
+
     env = environment(tuple(project.template_dirs))
     try:
         xml = env.get_template(path.name).render(context(project, job))

@@ -196,7 +196,7 @@ def _file_hash(path: Path, data: bytes | None = None) -> str:
     st = _stat(path)
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     with _lock:
-        h = _hash_cache.get(key)
+        h = _hash_cache.get(key) or _disk_hashes().get("|".join(map(str, key)))
     if h is not None:
         return h
     if data is not None and len(data) == st.st_size:
@@ -212,7 +212,38 @@ def _file_hash(path: Path, data: bytes | None = None) -> str:
         h = hasher.hexdigest()
     with _lock:
         _hash_cache[key] = h
+    if st.st_size > 1 << 20:  # remember big font files' hashes across runs: a no-op build should not read 17 MB
+        _remember_hash("|".join(map(str, key)), h)
     return h
+
+
+def _hashes_file() -> Path:
+    return _cache_root(None) / "fonts" / "file-hashes.json"
+
+
+def _disk_hashes() -> dict:
+    global _disk_hash_cache
+    if _disk_hash_cache is None:
+        try:
+            _disk_hash_cache = json.loads(_hashes_file().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            _disk_hash_cache = {}
+    return _disk_hash_cache
+
+
+def _remember_hash(key: str, value: str) -> None:
+    hashes = dict(_disk_hashes())
+    hashes[key] = value
+    try:
+        _hashes_file().parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(_hashes_file(), json.dumps(hashes, sort_keys=True).encode())
+        _disk_hashes().update(hashes)
+    except OSError:  # a read-only cache only costs speed
+        pass
+
+
+_disk_hash_cache: dict | None = None
+
 
 
 def _read(path: Path) -> bytes:

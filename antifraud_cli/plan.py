@@ -7,8 +7,6 @@ import json
 import os
 from dataclasses import dataclass
 
-import reportlab
-
 from . import __version__
 from .errors import Location, Problem, UsageError
 from .loader import Project
@@ -91,7 +89,7 @@ def make_jobs(project: Project, audiences: list[str], products: list[str], units
         if project.units else [None]
     if units and not project.units:
         resolve(units, [], "unit")
-    common = {"tool": __version__, "reportlab": reportlab.Version, "station": _dump(project.station),
+    common = {"tool": __version__, "reportlab": _reportlab_version(), "station": _dump(project.station),
               "qr": _dump(project.qr), "fonts": font_digest,
               "poster_size": project.config.defaults.poster_size if project.config else "A3"}
     jobs = []
@@ -116,6 +114,12 @@ def shard(jobs: list[Job], k: int, n: int) -> list[Job]:
     """The k-th (1-based) of n disjoint slices; stable because jobs are ordered by output path."""
     ordered = sorted(jobs, key=lambda j: j.path)
     return [j for i, j in enumerate(ordered) if i % n == k - 1]
+
+
+def _reportlab_version() -> str:
+    from importlib.metadata import version
+
+    return version("reportlab")
 
 
 def _dump(model) -> object:
