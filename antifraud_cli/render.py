@@ -338,7 +338,8 @@ class Renderer:
         return 2 * pad + lw, draw
 
     def flow_icon(self, node, width, style, scale):
-        size = node.num("size") * MM * max(scale, 0.6)
+        # icons shrink with the text (to 60 %) but never grow past their size or their column
+        size = min(node.num("size") * MM * min(1.0, max(scale, 0.6)), width)
         color = node.get("color", style.color)
         align = node.get("align", "left")
 
