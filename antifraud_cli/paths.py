@@ -27,10 +27,3 @@ def display(path: Path, root: Path | None = None) -> str:
     except (OSError, ValueError):
         pass
     return str(path)
-
-
-def cache_dir() -> Path:
-    if env := os.environ.get("ANTIFRAUD_CACHE_DIR"):
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "antifraud"

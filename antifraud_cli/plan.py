@@ -29,7 +29,6 @@ PRODUCTS: dict[str, Product] = {
     "card": Product("card", "警民联系卡（正反面）", "card", "90×54 mm, 2 pages", None),
     "card-sheet": Product("card-sheet", "警民联系卡 A4 裁切版", "card", "A4, 2×5 cards, 2 pages", None, (2, 5)),
 }
-DEFAULT_PRODUCTS = tuple(PRODUCTS)
 
 
 @dataclass(frozen=True)

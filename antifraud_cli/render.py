@@ -75,7 +75,6 @@ class Renderer:
         self.trim_w, self.trim_h = page_size(doc)
         self.bleed = doc.num("bleed", 3.0)
         self.slug = MARKS_SLUG if doc.get("marks", "crop") == "crop" else self.bleed
-        self.stats = {"text_min": None}
         self._reported: set = set()
         self._lines: dict = {}
         self._checked: set = set()
@@ -198,8 +197,6 @@ class Renderer:
         if key not in self._checked:  # colour and glyphs do not change when fit-to-frame rescales the text
             self._checked.add(key)
             self._check_colour_and_glyphs(node, style, runs)
-        low = self.stats["text_min"]
-        self.stats["text_min"] = size if low is None else min(low, size)
 
     def _check_colour_and_glyphs(self, node: Node, style: Style, runs: list[Run]) -> None:
         """Content problems: kept apart from layout problems, which fit-to-frame's trial layouts discard."""
