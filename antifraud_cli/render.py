@@ -85,19 +85,11 @@ class Renderer:
         buf = io.BytesIO()
         w = (self.trim_w + 2 * self.slug) * MM
         h = (self.trim_h + 2 * self.slug) * MM
-        c = _canvas(buf, (w, h), self.fonts)
-        _set_timestamp(c, epoch)
-        c.setCreator(f"antifraud {__version__}")
-        c.setProducer(f"antifraud {__version__} (ReportLab)")
-        c.setTitle(self.doc.get("title", ""))
-        c.setAuthor(self.doc.get("author", ""))
-        c.setSubject(self.doc.get("subject", ""))
-        c.setKeywords(self.doc.get("keywords", ""))
+        c = _canvas(buf, (w, h), self.fonts, self.doc, epoch)
         off = self.slug * MM
         c.setTrimBox((off, off, off + self.trim_w * MM, off + self.trim_h * MM))
         b = (self.slug - self.bleed) * MM
         c.setBleedBox((b, b, w - b, h - b))
-        _set_lang(c, self.doc.get("lang"))
         pages = [p for p in self.doc.elements() if p.tag == "page"]
         for page in pages:
             self.draw_page(c, page, off, off, self.bleed)
@@ -572,11 +564,21 @@ def _texts(node: Node):
         yield from _texts(child)
 
 
-def _canvas(buf, size, fonts: FontNames):
+def _canvas(buf, size, fonts: FontNames, doc: Node, epoch: int | None, title_suffix: str = ""):
+    """A canvas with the document's metadata, date and language: one place for every product."""
     # binary (Flate only) streams: ASCII85 makes files 25 % larger and costs time; print RIPs read binary PDFs
     rl_config.useA85 = 0
     # the initial font is written into every page's preamble: make it ours, or an unembedded Helvetica appears
-    return rl_canvas.Canvas(buf, pagesize=size, invariant=1, pageCompression=1, initialFontName=fonts.regular)
+    c = rl_canvas.Canvas(buf, pagesize=size, invariant=1, pageCompression=1, initialFontName=fonts.regular)
+    _set_timestamp(c, epoch)
+    c.setCreator(f"antifraud {__version__}")
+    c.setProducer(f"antifraud {__version__} (ReportLab)")
+    c.setTitle(doc.get("title", "") + title_suffix)
+    c.setAuthor(doc.get("author", ""))
+    c.setSubject(doc.get("subject", ""))
+    c.setKeywords(doc.get("keywords", ""))
+    _set_lang(c, doc.get("lang"))
+    return c
 
 
 def _set_lang(c, lang: str | None) -> None:
@@ -609,13 +611,7 @@ def render_sheet(doc: Node, fonts: FontNames, origin: str, epoch: int | None = N
     r = Renderer(doc, fonts, origin)
     buf = io.BytesIO()
     sw, sh = sheet[0] * MM, sheet[1] * MM
-    c = _canvas(buf, (sw, sh), fonts)
-    _set_timestamp(c, epoch)
-    c.setCreator(f"antifraud {__version__}")
-    c.setProducer(f"antifraud {__version__} (ReportLab)")
-    c.setTitle(doc.get("title", "") + "（裁切版）")
-    c.setAuthor(doc.get("author", ""))
-    c.setSubject(doc.get("subject", ""))
+    c = _canvas(buf, (sw, sh), fonts, doc, epoch, title_suffix="（裁切版）")
     cw, ch = r.trim_w * MM, r.trim_h * MM
     grid_w, grid_h = cols * cw, rows * ch
     gx, gy = (sw - grid_w) / 2, (sh - grid_h) / 2
