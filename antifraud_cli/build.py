@@ -90,6 +90,19 @@ def project_charset(project: Project) -> str:
     return "".join(sorted(c for c in chars if c.isprintable()))
 
 
+def _font_problem(project: Project, e: fontlib.FontError) -> AntifraudError:
+    where = project.config.where("fonts") if project.config and project.config.fonts else Location("fonts")
+    return AntifraudError(Problem(where, str(e)))
+
+
+def font_digest(project: Project) -> str:
+    """The fingerprint of the project's fonts (source files, faces, weights): cheap, no font is opened."""
+    try:
+        return fontlib.fingerprint(fontset_for(project))
+    except fontlib.FontError as e:
+        raise _font_problem(project, e) from None
+
+
 @dataclass(frozen=True)
 class FontState:
     prepared: fontlib.PreparedFonts
@@ -98,15 +111,15 @@ class FontState:
 
 
 def prepare_fonts(project: Project) -> FontState:
+    """Static fonts subset to every character the project can print (cached; see fonts.prepare)."""
     fontset = fontset_for(project)
-    where = project.config.where("fonts") if project.config and project.config.fonts else Location("fonts")
     try:
         covered = fontlib.coverage(fontset.regular) & fontlib.coverage(fontset.bold)
         charset = "".join(c for c in project_charset(project) if ord(c) in covered)
         prepared = fontlib.prepare(fontset, charset)
         digest = fontlib.fingerprint(fontset)
     except fontlib.FontError as e:
-        raise AntifraudError(Problem(where, str(e))) from None
+        raise _font_problem(project, e) from None
     return FontState(prepared, covered, digest)
 
 
@@ -153,6 +166,8 @@ def render_job(job: Job) -> tuple[Job, bytes | None, list[Problem]]:
 
 def run_jobs(project: Project, state: FontState, jobs: list[Job], workers: int, reporter=None):
     """Render jobs, in worker processes when it pays; yields (job, bytes|None, problems) in job order."""
+    if not jobs:
+        return
     epoch = build_epoch()
     if workers <= 1 or len(jobs) <= 2:
         _init_worker(project, state, epoch)
@@ -177,9 +192,9 @@ def run_jobs(project: Project, state: FontState, jobs: list[Job], workers: int, 
 
 # ---------------------------------------------------------------- entry points
 
-def plan_jobs(project: Project, options: BuildOptions, state: FontState) -> list[Job]:
+def plan_jobs(project: Project, options: BuildOptions, fonts_digest: str) -> list[Job]:
     jobs = make_jobs(project, options.audiences, options.products, options.units, template_digests(project),
-                     state.digest)
+                     fonts_digest)
     if options.shard:
         jobs = shard(jobs, *options.shard)
     return jobs
@@ -188,8 +203,7 @@ def plan_jobs(project: Project, options: BuildOptions, state: FontState) -> list
 def build_project(project: Project, options: BuildOptions, reporter=None) -> BuildReport:
     start = time.perf_counter()
     report = BuildReport(check=options.check)
-    state = prepare_fonts(project)
-    jobs = plan_jobs(project, options, state)
+    jobs = plan_jobs(project, options, font_digest(project))
     out = Path(options.out)
     manifest = Manifest.load(out)
     todo = []
@@ -198,10 +212,11 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
             report.up_to_date.append(job.path)
         else:
             todo.append(job)
-    if options.check:
+    if options.check or not todo:  # nothing to render: no font is prepared, ReportLab is not even imported
         report.stale = [j.path for j in todo]
         report.seconds = time.perf_counter() - start
         return report
+    state = prepare_fonts(project)
     workers = options.jobs or os.cpu_count() or 1
     if reporter:
         reporter.start(len(todo))

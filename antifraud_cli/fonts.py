@@ -5,10 +5,11 @@ Noto Sans SC from ``justmytype-intl-cjk``, is a *variable* glyf font whose defau
 is Thin, and user fonts may be OTF (CFF outlines) or TTC collections.  This module turns any
 of those into small static glyf TTFs that contain just the characters a build needs:
 
-    subset (source font, needed characters + BASE_CHARS)
-      -> instance (variable fonts only; one subset feeds both weights)
-      -> convert CFF/CFF2 outlines to quadratic glyf (OTF only)
-      -> tidy tables/names, save deterministically into the cache directory.
+    for each needed glyph (needed characters + BASE_CHARS, plus .notdef):
+      draw it from the source at the face's weight (variable fonts), decomposing components
+      and converting CFF/CFF2 curves to quadratic glyf outlines (OTF only)
+      -> a new font with just those glyphs, tidy tables/names, saved deterministically
+         into the cache directory.
 
 Results are cached on disk, keyed by a hash of (source file contents, face index, weight,
 requested characters, fontTools version, FORMAT_VERSION).  Writes are atomic (temp file +
@@ -24,7 +25,9 @@ import io
 import json
 import logging
 import os
+import math
 import re
+import struct
 import tempfile
 import threading
 import time
@@ -66,10 +69,6 @@ BASE_CHARS: str = (
 
 #: Tables kept in a prepared font (loca is implied by glyf).
 _KEEP_TABLES = frozenset({"cmap", "hmtx", "glyf", "loca", "head", "hhea", "maxp", "post", "name", "OS/2"})
-#: Extra tables needed while instancing a variable font.  HVAR is deliberately absent for glyf
-#: fonts: advance-width variation is then taken from gvar's phantom points, which avoids
-#: decoding the full-font HVAR (≈1.8 s for Noto Sans SC) and yields identical advances.
-_VAR_TABLES = frozenset({"fvar", "gvar", "avar", "MVAR"})
 #: Outline tables we know how to use.
 _OUTLINE_TABLES = ("glyf", "CFF ", "CFF2")
 #: name IDs copied from the source font (copyright, trademark, vendor, designer, URLs, licence).
@@ -541,32 +540,34 @@ class _Timer:
 
 
 def _build_group(path: Path, index: int, srcs: list[FontSource], cps: list[int], targets: dict) -> None:
-    """Load ``path`` once, subset once, then produce every requested face from that subset."""
+    """Load ``path`` once, then draw each requested face's glyphs into a new static font.
+
+    Only the glyphs the build needs are read, instanced and written: a CJK font has ~65,000
+    glyphs and a township's texts need ~1,000, so working glyph by glyph is far cheaper than
+    subsetting and instancing whole tables (25 s → about a second for Noto Sans SC).
+    """
     timer = _Timer(f"prepare {path.name}#{index}")
     data = _read(path)
     _file_hash(path, data)
     timer.step("read")
     with _no_gc(), _open_font(path, index, lazy=True, data=data) as font:
         is_variable = "fvar" in font
-        try:
-            _subset(font, cps, path, keep_var=is_variable)
-        except FontError:
-            raise
-        except Exception as e:
-            raise FontError(f"{path}: cannot subset font ({type(e).__name__}: {e})") from None
-        timer.step("subset")
-        for i, src in enumerate(srcs):
-            last = i == len(srcs) - 1
-            face = font if last else copy.deepcopy(font)
-            if not last:
-                timer.step("copy")
+        if "glyf" in font:
+            # Name glyphs by index: fontTools would otherwise derive 65k names from the post
+            # table or, for post format 3 fonts like Noto Sans SC, by decoding every cmap subtable.
+            n = font["maxp"].numGlyphs
+            font.setGlyphOrder([".notdef"] + [f"glyph{i:05d}" for i in range(1, n)])
+            if "gvar" in font and "HVAR" in font:
+                # Advances then come from gvar's phantom points (identical values), which saves
+                # decoding the whole-font HVAR table (~1.8 s for Noto Sans SC).
+                del font["HVAR"]
+        best = _best_cmap(font, path)
+        cmap = {cp: best[cp] for cp in cps if cp in best}
+        timer.step("open")
+        for src in srcs:
             try:
-                if is_variable:
-                    face = _instance(face, src, path)
-                    timer.step(f"instance {_wght_key(src.wght)}")
-                if "glyf" not in face:
-                    _cff_to_glyf(face)
-                    timer.step("cff->glyf")
+                face = _static_face(font, cmap, src, is_variable)
+                timer.step(f"draw {_wght_key(src.wght)}")
                 _finalize(face, src, path, is_variable)
                 buf = io.BytesIO()
                 face.save(buf)
@@ -579,33 +580,217 @@ def _build_group(path: Path, index: int, srcs: list[FontSource], cps: list[int],
     timer.report()
 
 
-def _subset(font, cps: list[int], path: Path, *, keep_var: bool) -> None:
-    from fontTools import subset
+def _static_face(font, cmap: dict[int, str], src: FontSource, is_variable: bool):
+    """A new static glyf font holding ``.notdef`` and the glyphs of ``cmap``, taken from
+    ``font`` at the source's weight (composites decomposed, CFF outlines made quadratic)."""
+    from fontTools.ttLib import TTFont, newTable
+
+    source_order = {name: i for i, name in enumerate(font.getGlyphOrder())}
+    names = sorted({".notdef", *cmap.values()}, key=source_order.__getitem__)
+    outlines = _GlyphSource(font, _normalized_location(font, src) if is_variable else {})
+    glyphs = {name: outlines.get(name) for name in names}
+
+    glyf = newTable("glyf")
+    glyf.glyphOrder = names
+    glyf.glyphs = {name: _raw_glyph(g.data) for name, g in glyphs.items()}
+    hmtx = newTable("hmtx")
+    hmtx.metrics = {name: (g.advance, g.bounds[0] if g.bounds else 0) for name, g in glyphs.items()}
+
+    # The glyphs are already compiled, so bounds and maxima are set here rather than recomputed
+    # by fontTools (which would decompile every glyph again).
+    out = TTFont(recalcTimestamp=False, recalcBBoxes=False)
+    out.setGlyphOrder(names)
+    for tag in ("head", "hhea", "OS/2", "post", "name", "maxp"):
+        if tag in font:
+            out[tag] = copy.deepcopy(font[tag])
+    out["glyf"] = glyf
+    out["loca"] = newTable("loca")
+    out["hmtx"] = hmtx
+    out["cmap"] = _cmap_table(cmap)
+
+    boxes = [g.bounds for g in glyphs.values() if g.bounds]
+    head = out["head"]
+    head.glyphDataFormat = 0
+    head.indexToLocFormat = 0  # recomputed when loca is compiled
+    head.xMin, head.yMin = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    head.xMax, head.yMax = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    hhea = out["hhea"]
+    hhea.advanceWidthMax = max(g.advance for g in glyphs.values())
+    inked = [g for g in glyphs.values() if g.bounds]
+    hhea.minLeftSideBearing = min(g.bounds[0] for g in inked)
+    hhea.minRightSideBearing = min(g.advance - g.bounds[2] for g in inked)
+    hhea.xMaxExtent = max(g.bounds[2] for g in inked)
+    maxp = out["maxp"]
+    maxp.tableVersion = 0x00010000
+    maxp.numGlyphs = len(names)
+    for attr in _MAXP_ZERO_FIELDS:  # no components and no hinting programs survive
+        setattr(maxp, attr, 0)
+    maxp.maxZones = 1
+    maxp.maxPoints = max(g.points for g in glyphs.values())
+    maxp.maxContours = max(g.contours for g in glyphs.values())
+    post = out["post"]
+    post.formatType = 3.0  # no glyph names
+    for attr in ("extraNames", "mapping", "glyphOrder"):
+        if hasattr(post, attr):
+            delattr(post, attr)
+    return out
+
+
+_MAXP_ZERO_FIELDS = (
+    "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs", "maxStackElements",
+    "maxSizeOfInstructions", "maxComponentElements", "maxComponentDepth", "maxCompositePoints",
+    "maxCompositeContours",
+)
+
+
+def _normalized_location(font, src: FontSource) -> dict[str, float]:
+    """The source's weight (other axes at their defaults) in normalized coordinates, avar applied."""
+    from fontTools.varLib.models import normalizeLocation, piecewiseLinearMap
+
+    axes = {a.axisTag: (a.minValue, a.defaultValue, a.maxValue) for a in font["fvar"].axes}
+    user = {tag: default for tag, (_, default, _) in axes.items()}
+    if src.wght is not None and "wght" in user:
+        user["wght"] = src.wght
+    location = normalizeLocation(user, axes)
+    if "avar" in font:
+        segments = font["avar"].segments
+        location = {tag: piecewiseLinearMap(v, segments[tag]) if segments.get(tag) else v
+                    for tag, v in location.items()}
+    return {tag: v for tag, v in location.items() if v}
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """One glyph of a prepared font, already in glyf binary form."""
+
+    data: bytes
+    advance: int
+    bounds: tuple[int, int, int, int] | None  # None: no outline (a space)
+    points: int
+    contours: int
+
+
+def _raw_glyph(data: bytes):
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    return Glyph(data)  # kept compiled: written out byte for byte
+
+
+class _GlyphSource:
+    """Outlines of a loaded font at one normalized location.
+
+    Simple glyf glyphs (all of Noto Sans SC) take a fast path: the gvar deltas are applied to
+    the points directly and the result is encoded with list operations, so only the glyphs a
+    build needs are touched.  Composite glyphs and CFF/CFF2 outlines are drawn through
+    fontTools pens (decomposed; cubic curves converted to quadratic).
+    """
+
+    def __init__(self, font, location: dict[str, float]) -> None:
+        self.font = font
+        self.location = location
+        self.is_glyf = "glyf" in font
+        if self.is_glyf:
+            self.glyf = font["glyf"]
+            self.hmtx = font["hmtx"].metrics
+            self.gvar = font["gvar"].variations if location and "gvar" in font else {}
+        self._glyph_set = None
+
+    def get(self, name: str) -> _Outline:
+        if self.is_glyf:
+            glyph = self.glyf[name]
+            if glyph.numberOfContours >= 0 and max(getattr(glyph, "flags", ()), default=0) < 0x80:  # no cubic
+                return self._simple(name, glyph)
+        return self._drawn(name)
+
+    def _simple(self, name: str, glyph) -> _Outline:
+        from fontTools.varLib.iup import iup_delta
+        from fontTools.varLib.models import supportScalar
+
+        advance, lsb = self.hmtx[name]
+        if glyph.numberOfContours == 0:
+            points: list[tuple[float, float]] = []
+            left = -lsb
+        else:
+            coords = glyph.coordinates.array
+            points = list(zip(coords[0::2], coords[1::2]))
+            left = glyph.xMin - lsb
+        n = len(points)
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        # gvar deltas cover the points plus four phantom points: left and right side (the advance), top, bottom.
+        phantoms = [(left, 0), (left + advance, 0), (0, 0), (0, 0)]
+        right = left + advance
+        for var in self.gvar.get(name, ()):
+            scalar = supportScalar(self.location, var.axes)
+            if not scalar:
+                continue
+            delta = var.coordinates
+            if None in delta:  # points without a delta are interpolated (IUP) from the original outline
+                delta = iup_delta(delta, points + phantoms, list(glyph.endPtsOfContours) if n else [])
+            xs = [x + scalar * d[0] for x, d in zip(xs, delta)]
+            ys = [y + scalar * d[1] for y, d in zip(ys, delta)]
+            left += scalar * delta[n][0]
+            right += scalar * delta[n + 1][0]
+        # Outlines sit relative to the (moved) left side point; round half up like fontTools (otRound).
+        xs = [math.floor(x - left + 0.5) for x in xs]
+        ys = [math.floor(y + 0.5) for y in ys]
+        advance = max(0, math.floor(right - left + 0.5))
+        if not n:
+            return _Outline(b"", advance, None, 0, 0)
+        ends = list(glyph.endPtsOfContours)
+        return _Outline(_encode_simple(xs, ys, glyph.flags, ends), advance,
+                        (min(xs), min(ys), max(xs), max(ys)), n, len(ends))
+
+    def _drawn(self, name: str) -> _Outline:
+        from fontTools.pens.cu2quPen import Cu2QuPen
+        from fontTools.pens.filterPen import DecomposingFilterPointPen
+        from fontTools.pens.ttGlyphPen import TTGlyphPen, TTGlyphPointPen
+
+        if self._glyph_set is None:
+            self._glyph_set = self.font.getGlyphSet(location=self.location or None, normalized=True)
+        glyph = self._glyph_set[name]
+        if self.is_glyf:  # same points, same on/off-curve flags: an exact copy of the outline
+            pen = TTGlyphPointPen(None)
+            glyph.drawPoints(DecomposingFilterPointPen(pen, self._glyph_set))
+        else:  # CFF contours run counter-clockwise, TrueType clockwise: reverse while converting
+            pen = TTGlyphPen(None)
+            glyph.draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
+        new = pen.glyph()
+        new.recalcBounds(None)
+        advance = max(0, round(glyph.width))
+        if not new.numberOfContours:
+            return _Outline(b"", advance, None, 0, 0)
+        return _Outline(new.compile(None, recalcBBoxes=False), advance, (new.xMin, new.yMin, new.xMax, new.yMax),
+                        len(new.coordinates), new.numberOfContours)
+
+
+_BYTE = [bytes([i]) for i in range(256)]
+
+
+def _encode_simple(xs: list[int], ys: list[int], flags, ends: list[int]) -> bytes:
+    """A simple glyf glyph record: header, contour ends, no instructions, then per point one flag
+    byte (on-curve bit; X/Y as 0, one byte plus sign, or two bytes) and the coordinate deltas."""
+    dxs = [b - a for a, b in zip([0, *xs], xs)]
+    dys = [b - a for a, b in zip([0, *ys], ys)]
+    # Flag bits: 0x02/0x04 short X/Y; with a short value 0x10/0x20 mean "positive", without it "same as before".
+    fx = [0x10 if d == 0 else 0x12 if 0 < d < 256 else 0x02 if -256 < d < 0 else 0 for d in dxs]
+    fy = [0x20 if d == 0 else 0x24 if 0 < d < 256 else 0x04 if -256 < d < 0 else 0 for d in dys]
+    out = [
+        struct.pack(">hhhhh", len(ends), min(xs), min(ys), max(xs), max(ys)),
+        struct.pack(f">{len(ends)}HH", *ends, 0),
+        bytes([(f & 0x41) | x | y for f, x, y in zip(flags, fx, fy)]),
+        b"".join([b"" if d == 0 else _BYTE[abs(d)] if -256 < d < 256 else d.to_bytes(2, "big", signed=True)
+                  for d in dxs]),
+        b"".join([b"" if d == 0 else _BYTE[abs(d)] if -256 < d < 256 else d.to_bytes(2, "big", signed=True)
+                  for d in dys]),
+    ]
+    return b"".join(out)
+
+
+def _cmap_table(mapping: dict[int, str]):
+    """A minimal cmap: format 4 for the BMP, plus format 12 when astral characters are present."""
     from fontTools.ttLib import newTable
     from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
-    if "glyf" in font:
-        # Output glyph names are dropped anyway (post format 3).  Naming glyphs by index up front
-        # avoids fontTools deriving 30k names from the post table or, for post format 3 fonts
-        # like Noto Sans SC, from decoding *every* cmap subtable.
-        n = font["maxp"].numGlyphs
-        font.setGlyphOrder([".notdef"] + [f"glyph{i:05d}" for i in range(1, n)])
-    best = _best_cmap(font, path)
-    mapping = {cp: best[cp] for cp in cps if cp in best}
-
-    # Drop every table we will not ship before the subsetter touches it: layout tables would
-    # otherwise be decompiled and closed over (pulling in vertical forms, ligatures...).
-    keep = set(_KEEP_TABLES) | set(_OUTLINE_TABLES)
-    if keep_var:
-        keep |= _VAR_TABLES
-        if "glyf" not in font:
-            keep |= {"HVAR"}  # CFF2 has no phantom points
-    for tag in list(font.keys()):
-        if tag != "GlyphOrder" and tag not in keep:
-            del font[tag]
-
-    # Replace the cmap with a minimal one for exactly the requested characters.  Subsetting a
-    # full CJK cmap (plus its format-14 variation-sequence table) is surprisingly slow.
     cmap = newTable("cmap")
     cmap.tableVersion = 0
     bmp = {cp: g for cp, g in mapping.items() if cp <= 0xFFFF}
@@ -616,100 +801,7 @@ def _subset(font, cps: list[int], path: Path, *, keep_var: bool) -> None:
         sub12 = CmapSubtable.newSubtable(12)
         sub12.platformID, sub12.platEncID, sub12.language, sub12.cmap = 3, 10, 0, dict(mapping)
         cmap.tables.append(sub12)
-    font["cmap"] = cmap
-
-    opts = subset.Options()
-    opts.layout_features = []
-    opts.hinting = False
-    opts.notdef_glyph = True
-    opts.notdef_outline = True
-    opts.glyph_names = False
-    opts.name_IDs = ["*"]
-    opts.name_languages = ["*"]
-    opts.name_legacy = True
-    opts.recalc_timestamp = False
-    opts.recalc_bounds = True
-    opts.drop_tables = []
-    opts.passthrough_tables = False
-    opts.desubroutinize = True  # cheaper to draw when converting CFF to glyf
-    sub = subset.Subsetter(opts)
-    sub.populate(unicodes=list(mapping))
-    sub.subset(font)
-
-
-def _instance(font, src: FontSource, path: Path):
-    from fontTools.varLib import instancer
-
-    limits: dict[str, float | None] = {}
-    for axis in font["fvar"].axes:
-        if axis.axisTag == "wght" and src.wght is not None:
-            limits["wght"] = float(min(max(src.wght, axis.minValue), axis.maxValue))
-        else:
-            limits[axis.axisTag] = None  # pin to the default
-    try:
-        return instancer.instantiateVariableFont(font, limits, inplace=True, updateFontNames=False)
-    except Exception as e:
-        raise FontError(f"{path}: cannot instance variable font at {limits} ({type(e).__name__}: {e})") from None
-
-
-def _cff_to_glyf(font) -> None:
-    """Replace CFF/CFF2 outlines by quadratic glyf outlines (in place)."""
-    from fontTools.pens.cu2quPen import Cu2QuPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-    from fontTools.ttLib import newTable
-
-    order = font.getGlyphOrder()
-    glyph_set = font.getGlyphSet()
-    glyphs = {}
-    for name in order:
-        tt_pen = TTGlyphPen(None)
-        # CFF contours run counter-clockwise, TrueType clockwise: reverse while converting.
-        glyph_set[name].draw(Cu2QuPen(tt_pen, max_err=1.0, reverse_direction=True))
-        glyphs[name] = tt_pen.glyph()
-    for tag in ("CFF ", "CFF2", "VORG", "HVAR"):
-        if tag in font:
-            del font[tag]
-
-    glyf = newTable("glyf")
-    glyf.glyphOrder = order
-    glyf.glyphs = glyphs
-    font["glyf"] = glyf
-    font["loca"] = newTable("loca")
-
-    maxp = font["maxp"]
-    maxp.tableVersion = 0x00010000
-    for attr, value in (
-        ("maxZones", 1),
-        ("maxTwilightPoints", 0),
-        ("maxStorage", 0),
-        ("maxFunctionDefs", 0),
-        ("maxInstructionDefs", 0),
-        ("maxStackElements", 0),
-        ("maxSizeOfInstructions", 0),
-        ("maxComponentElements", 0),
-        ("maxComponentDepth", 0),
-        ("maxPoints", 0),
-        ("maxContours", 0),
-        ("maxCompositePoints", 0),
-        ("maxCompositeContours", 0),
-    ):
-        setattr(maxp, attr, value)
-    head = font["head"]
-    head.glyphDataFormat = 0
-    head.indexToLocFormat = 0  # recomputed when loca is compiled
-    post = font["post"]
-    post.formatType = 3.0
-    for attr in ("extraNames", "mapping", "glyphOrder"):
-        if hasattr(post, attr):
-            delattr(post, attr)
-    font.sfntVersion = "\x00\x01\x00\x00"
-    # left side bearings must equal xMin for glyf fonts
-    hmtx = font["hmtx"]
-    for name in order:
-        g = glyphs[name]
-        g.recalcBounds(glyf)
-        adv, _ = hmtx[name]
-        hmtx[name] = (adv, getattr(g, "xMin", 0) if g.numberOfContours else 0)
+    return cmap
 
 
 def _style_name(wght: float) -> str:
@@ -797,7 +889,6 @@ def _finalize(font, src: FontSource, path: Path, was_variable: bool) -> None:
 
     font.flavor = None
     font.recalcTimestamp = False  # keep head.modified from the source: deterministic bytes
-    font.recalcBBoxes = True
 
 
 # --------------------------------------------------------------------------- reportlab

@@ -204,10 +204,10 @@ def test_reproducible_and_parallel_builds_are_byte_identical(make_project):
 
 def test_shards_cover_every_job_exactly_once(make_project):
     root = make_project({"antifraud.yaml": UNITS})
-    from antifraud_cli.build import BuildOptions, plan_jobs, prepare_fonts
+    from antifraud_cli.build import BuildOptions, font_digest, plan_jobs
 
     project = load_project(root)
-    jobs = plan_jobs(project, BuildOptions(), prepare_fonts(project))
+    jobs = plan_jobs(project, BuildOptions(), font_digest(project))
     assert len(jobs) == 2 * 5 * 4
     for n in (1, 3, 7):
         slices = [shard(jobs, k, n) for k in range(1, n + 1)]

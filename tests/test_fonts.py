@@ -130,6 +130,39 @@ def test_regular_is_lighter_than_bold(prepared):
     assert w(reg, "国") == w(bold, "国") == 1000
 
 
+@pytest.mark.parametrize("role", ["regular", "bold"])
+def test_prepared_outlines_equal_fonttools_instancing(prepared, default_set, role):
+    """Our glyph-by-glyph instancing and glyf encoding give the points and advances fontTools'
+    own variable-font glyph set gives at that weight (the reference), glyph for glyph."""
+    from fontTools.pens.recordingPen import RecordingPointPen
+
+    src = getattr(default_set, role)
+    ours = TTFont(getattr(prepared, role))
+    ref = TTFont(src.path, lazy=True)
+    ref_set = ref.getGlyphSet(location={"wght": src.wght}, normalized=False)
+    ref_cmap, our_cmap = ref.getBestCmap(), ours.getBestCmap()
+    our_set = ours.getGlyphSet()
+
+    def points(glyph_set, name):
+        pen = RecordingPointPen()
+        glyph_set[name].drawPoints(pen)
+        return [(round(args[0][0]), round(args[0][1]), args[1]) for op, args, _ in pen.value if op == "addPoint"]
+
+    sample = "国家反诈中心警惕骗局，。！A9%gQ@（）" + "".join(SAMPLE_CHARS[::7])
+    for ch in sample:
+        ref_name, our_name = ref_cmap[ord(ch)], our_cmap[ord(ch)]
+        assert points(our_set, our_name) == points(ref_set, ref_name), ch
+        assert ours["hmtx"][our_name][0] == round(ref_set[ref_name].width), ch
+    # compiled data decodes back (fontTools re-reads every glyph) and bounds agree with the points
+    glyf = ours["glyf"]
+    for name in ours.getGlyphOrder():
+        glyph = glyf[name]
+        if glyph.numberOfContours:
+            xs = [x for x, _ in glyph.coordinates]
+            assert (glyph.xMin, glyph.xMax) == (min(xs), max(xs)), name
+            assert ours["hmtx"][name][1] == glyph.xMin, name
+
+
 def test_prepared_names(prepared):
     reg, bold = TTFont(prepared.regular), TTFont(prepared.bold)
     assert reg["name"].getDebugName(1) == "Noto Sans SC"
