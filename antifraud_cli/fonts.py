@@ -56,7 +56,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Bump whenever the output of :func:`prepare` changes for the same inputs.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Characters every prepared font contains, whatever the text needs: printable ASCII,
 #: common full-width punctuation, the ideographic space and full-width digits.
