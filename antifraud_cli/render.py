@@ -26,7 +26,7 @@ from .colors import cmyk, contrast_ratio
 from .errors import AntifraudError, Location, Problem
 from .icons import ICON_NAMES, draw_icon
 from .layoutdoc import Node
-from .typography import Run, break_lines
+from .typography import Paragraph, Run
 
 MM = 72 / 25.4
 PAGE_SIZES = {"A2": (420, 594), "A3": (297, 420), "A4": (210, 297), "A5": (148, 210), "card": (90, 54)}
@@ -77,6 +77,7 @@ class Renderer:
         self.slug = MARKS_SLUG if doc.get("marks", "crop") == "crop" else self.bleed
         self._reported: set = set()
         self._lines: dict = {}
+        self._paragraphs: dict = {}
         self._checked: set = set()
         self.content_problems: list[Problem] = []
 
@@ -181,10 +182,13 @@ class Renderer:
     def _font(self, weight: str) -> str:
         return self.fonts.bold if weight == "bold" else self.fonts.regular
 
-    def check_text(self, node: Node, style: Style, size: float, runs: list[Run]) -> None:
+    def check_size(self, node: Node, size: float) -> None:
         if size < self.min_size - 1e-6:
             self.problem(node, f"text at {size:g} pt is smaller than the minimum {self.min_size:g} pt for this audience",
                          "raise size= in the template")
+
+    def check_text(self, node: Node, style: Style, size: float, runs: list[Run]) -> None:
+        self.check_size(node, size)
         key = (id(node), style.background, tuple(r.style for r in runs))
         if key not in self._checked:  # colour and glyphs do not change when fit-to-frame rescales the text
             self._checked.add(key)
@@ -198,7 +202,7 @@ class Renderer:
                 self.problem(node, f"text colour {run.style} on {style.background} has contrast {ratio:.1f}:1, "
                              f"below {self.min_contrast:g}:1", "use a darker text colour or a lighter background",
                              into=self.content_problems)
-            for ch in run.text:
+            for ch in dict.fromkeys(run.text):  # each character once, in order
                 if ord(ch) not in self.fonts.covered and not ch.isspace():
                     self.problem(node, f"character U+{ord(ch):04X} '{ch}' is not in any configured font",
                                  "replace the character, or name a font that has it under `fonts:` in antifraud.yaml",
@@ -206,13 +210,19 @@ class Renderer:
 
     def text_lines(self, node: Node, style: Style, size: float, width_pt: float, align: str | None = None,
                    indent: float = 0.0):
-        runs = self.runs(node, style, size)
-        self.check_text(node, style, size, runs)
         key = (id(node), size, width_pt, align or style.align, indent)
-        if key not in self._lines:  # fit-to-frame lays the same text out again at several scales
-            self._lines[key] = break_lines(runs, width_pt, measure, align=align or style.align,
-                                           first_indent=indent)
-        return self._lines[key]
+        lines = self._lines.get(key)
+        if lines is None:  # fit-to-frame lays the same text out again at several sizes: atomize once, at 1 pt
+            pkey = (id(node), style.weight, style.color, style.background)
+            para = self._paragraphs.get(pkey)
+            if para is None:
+                runs = self.runs(node, style, 1.0)
+                self.check_text(node, style, self.min_size, runs)  # colours and glyphs; the size is checked below
+                para = self._paragraphs[pkey] = Paragraph(runs, measure)
+            lines = self._lines[key] = para.breaks(width_pt, align=align or style.align, first_indent=indent,
+                                                  scale=size)
+        self.check_size(node, size)
+        return lines
 
     def draw_lines(self, c, lines, x: float, top: float, lead: float, size: float) -> None:
         """Draw broken lines; `top` is the PDF y of the first line box's top."""
@@ -453,13 +463,11 @@ class Renderer:
         while True:
             size = self.scaled(style.size, scale)
             lead = size * node.num("leading", 1.2)
-            runs = self.runs(node, style, size)
-            lines = break_lines(runs, width, measure, align=style.align)
+            lines = self.text_lines(node, style, size, width)  # checks size, colours and glyphs
             fits = (len(lines) <= 1) if h is None else (len(lines) * lead <= h * MM + 0.01)
             if fits or size <= self.min_size or scale < 0.3:
                 break
             scale *= 0.95
-        self.check_text(node, style, size, runs)
         if not fits:
             need = "one line" if h is None else f"{h:g} mm"
             self.problem(node, f"text does not fit in {need} at the minimum size {self.min_size:g} pt",

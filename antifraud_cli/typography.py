@@ -36,6 +36,7 @@ frame width.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable, Hashable
 
@@ -44,6 +45,8 @@ __all__ = [
     "Run",
     "Piece",
     "Line",
+    "Breaks",
+    "Paragraph",
     "break_lines",
     "violations",
     "NO_LINE_START",
@@ -515,61 +518,113 @@ def break_lines(
     ``first_indent``.  Leading/trailing whitespace of the paragraph is ignored, spaces
     at a break are dropped, ``"\\n"`` forces a break (``"\\n\\n"`` gives an empty line).
     """
-    if align not in ("justify", "left", "center", "right"):
-        raise ValueError(f"unknown align {align!r}")
-    if not width > 0:
-        raise ValueError(f"width must be positive, got {width!r}")
+    return Paragraph(runs, measure).lines(width, align=align, first_indent=first_indent)
 
-    runs = [r for r in runs if r.text]
-    chars: list[tuple[str, int]] = []
-    for ri, r in enumerate(runs):
-        for ch in r.text:
-            if ch == "\n" and chars and chars[-1][0] == "\r":
-                chars[-1] = ("\n", chars[-1][1])  # CRLF -> one newline
+
+class Paragraph:
+    """Runs cut into measured atoms once, then broken into lines at any width and scale.
+
+    Line breaking is scale-invariant: the runs set at ``k`` times their size into ``width``
+    break exactly like the runs themselves into ``width / k``.  Fit-to-frame tries one text at
+    several sizes, so it atomizes and measures once and only re-breaks.
+    """
+
+    def __init__(self, runs: list[Run], measure: Measure) -> None:
+        runs = [r for r in runs if r.text]
+        chars: list[tuple[str, int]] = []
+        for ri, r in enumerate(runs):
+            for ch in r.text:
+                if ch == "\n" and chars and chars[-1][0] == "\r":
+                    chars[-1] = ("\n", chars[-1][1])  # CRLF -> one newline
+                else:
+                    chars.append((ch, ri))
+        chars = [("\n" if ch == "\r" else ch, ri) for ch, ri in chars]
+        s, e = 0, len(chars)
+        while s < e and chars[s][0].isspace():
+            s += 1
+        while e > s and chars[e - 1][0].isspace():
+            e -= 1
+        chars = chars[s:e]
+        self.ctx = _Ctx(runs, measure)
+        # newline-separated segments: (atoms, run index for an empty line's height)
+        self.segments: list[tuple[list[_Atom], int]] = []
+        if not chars:
+            return
+        cur: list[_Atom] = []
+        nl_run = [ri for ch, ri in chars if ch == "\n"]
+        nl_i = 0
+        for a in _atomize(self.ctx, chars):
+            if a is None:
+                self.segments.append((cur, nl_run[nl_i]))
+                nl_i += 1
+                cur = []
             else:
-                chars.append((ch, ri))
-    chars = [("\n" if ch == "\r" else ch, ri) for ch, ri in chars]
-    s, e = 0, len(chars)
-    while s < e and chars[s][0].isspace():
-        s += 1
-    while e > s and chars[e - 1][0].isspace():
-        e -= 1
-    if s >= e:
-        return []
-    chars = chars[s:e]
+                cur.append(a)
+        self.segments.append((cur, chars[-1][1]))
+        for seg, _ in self.segments:
+            while seg and seg[0].kind == _SPACE:
+                seg.pop(0)
+            while seg and seg[-1].kind == _SPACE:
+                seg.pop()
 
-    ctx = _Ctx(runs, measure)
-    atoms = _atomize(ctx, chars)
+    def lines(self, width: float, *, align: str = "justify", first_indent: float = 0.0,
+              scale: float = 1.0) -> list[Line]:
+        """The lines at ``scale`` times the runs' sizes (see :func:`break_lines`)."""
+        return list(self.breaks(width, align=align, first_indent=first_indent, scale=scale))
 
-    # split into newline-separated segments
-    segments: list[tuple[list[_Atom], int]] = []  # (atoms, run index for an empty line's height)
-    cur: list[_Atom] = []
-    nl_run = [ri for ch, ri in chars if ch == "\n"]
-    nl_i = 0
-    for a in atoms:
-        if a is None:
-            segments.append((cur, nl_run[nl_i]))
-            nl_i += 1
-            cur = []
+    def breaks(self, width: float, *, align: str = "justify", first_indent: float = 0.0,
+               scale: float = 1.0) -> Breaks:
+        """Where the lines break; their geometry is worked out only when a line is looked at."""
+        if align not in ("justify", "left", "center", "right"):
+            raise ValueError(f"unknown align {align!r}")
+        if not width > 0:
+            raise ValueError(f"width must be positive, got {width!r}")
+        if not scale > 0:
+            raise ValueError(f"scale must be positive, got {scale!r}")
+        width, first_indent = width / scale, first_indent / scale
+        groups: list[tuple] = []  # (atoms, indent, last of its segment) or (None, run index of an empty line)
+        for seg_i, (seg, ri) in enumerate(self.segments):
+            indent = first_indent if seg_i == 0 else 0.0
+            if not seg:
+                groups.append((None, ri, False))
+                continue
+            broken = _break_segment(self.ctx, list(seg), width, width - indent)  # a copy: long units get split
+            for li, group in enumerate(broken):
+                groups.append((group, indent if li == 0 else 0.0, li == len(broken) - 1))
+        return Breaks(self.ctx, groups, width, align, scale)
+
+
+class Breaks(Sequence):
+    """A paragraph broken into lines (a sequence of :class:`Line`).
+
+    Fit-to-frame only counts the lines of its trial layouts; justification and the drawn
+    pieces are computed on first access to a line.
+    """
+
+    def __init__(self, ctx: _Ctx, groups: list[tuple], width: float, align: str, scale: float) -> None:
+        self._ctx, self._groups, self._width, self._align, self._scale = ctx, groups, width, align, scale
+        self._lines: list[Line] | None = None
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+    def __getitem__(self, i):
+        if self._lines is None:
+            self._lines = [self._layout(g) for g in self._groups]
+        return self._lines[i]
+
+    def _layout(self, group: tuple) -> Line:
+        atoms, indent, last = group
+        if atoms is None:  # an empty line: "\n\n"
+            line = Line((), 0.0, self._ctx.runs[indent].size, "")
         else:
-            cur.append(a)
-    segments.append((cur, chars[-1][1]))
+            line = _layout_line(self._ctx, atoms, self._width, indent, self._align, last)
+        return line if self._scale == 1.0 else _scaled(line, self._scale)
 
-    lines: list[Line] = []
-    for seg_i, (seg, ri) in enumerate(segments):
-        while seg and seg[0].kind == _SPACE:
-            seg.pop(0)
-        while seg and seg[-1].kind == _SPACE:
-            seg.pop()
-        indent = first_indent if seg_i == 0 else 0.0
-        if not seg:
-            lines.append(Line((), 0.0, runs[ri].size, ""))
-            continue
-        groups = _break_segment(ctx, seg, width, width - indent)
-        for li, group in enumerate(groups):
-            ind = indent if li == 0 else 0.0
-            lines.append(_layout_line(ctx, group, width, ind, align, li == len(groups) - 1))
-    return lines
+
+def _scaled(line: Line, k: float) -> Line:
+    pieces = tuple(Piece(p.text, p.font, p.size * k, p.style, p.x * k, p.char_space * k) for p in line.pieces)
+    return Line(pieces, line.width * k, line.height * k, line.text)
 
 
 def violations(lines: list[Line]) -> list[str]:
