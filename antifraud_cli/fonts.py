@@ -115,13 +115,12 @@ class PreparedFonts:
 
 
 def _default_font_path() -> Path:
-    from importlib.resources import files
+    from importlib.util import find_spec
 
-    try:
-        res = files(_DEFAULT_PACKAGE).joinpath(*_DEFAULT_FONT)
-    except ModuleNotFoundError as e:  # pragma: no cover - dependency missing
-        raise FontError(f"default font package {_DEFAULT_PACKAGE!r} is not installed") from e
-    path = Path(str(res))
+    spec = find_spec(_DEFAULT_PACKAGE)  # located, not imported: a no-op build never opens the font
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - dependency missing
+        raise FontError(f"default font package {_DEFAULT_PACKAGE!r} is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*_DEFAULT_FONT)
     if not path.is_file():  # pragma: no cover - broken install
         raise FontError(f"{path}: default font file not found in package {_DEFAULT_PACKAGE!r}")
     return path

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -18,12 +19,20 @@ def builtin_dir(name: str) -> Path:
 def display(path: Path, root: Path | None = None) -> str:
     """A path as the user should see it in messages: relative to the current folder when inside it,
     else relative to the project folder `root`, else as it is."""
-    path = Path(path)
     try:
-        resolved = path.resolve()
-        for base in (Path.cwd(), root):
-            if base is not None and resolved.is_relative_to(Path(base).resolve()):
-                return os.path.relpath(resolved, Path(base).resolve())
+        resolved = _real(os.path.abspath(path))
+        for base in (os.getcwd(), root):
+            if base is not None:
+                real_base = _real(os.path.abspath(base))
+                if resolved.is_relative_to(real_base):
+                    return os.path.relpath(resolved, real_base)
     except (OSError, ValueError):
         pass
     return str(path)
+
+
+@lru_cache(maxsize=512)
+def _real(absolute: str) -> Path:
+    # Every located message and every loaded file goes through display(): resolving costs one
+    # stat per path component, hundreds per build on a slow disk, so each path is resolved once.
+    return Path(absolute).resolve()

@@ -116,9 +116,9 @@ def shard(jobs: list[Job], k: int, n: int) -> list[Job]:
 
 
 def _reportlab_version() -> str:
-    from importlib.metadata import version
+    import reportlab  # the package itself is tiny; importlib.metadata would scan every installed distribution
 
-    return version("reportlab")
+    return reportlab.Version
 
 
 def _dump(model) -> object:

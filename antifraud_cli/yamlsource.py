@@ -1,7 +1,6 @@
 """Safe YAML reading that keeps the line of every node and turns every problem into a located message."""
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,6 +175,8 @@ def _validation_problem(model: type[BaseModel], doc: YamlDoc, err: dict, prefix:
         return Problem(doc.at(*parent), f"missing required field '{field}'")
     if kind == "extra_forbidden":
         known = _known_fields(model, err["loc"][:-1])
+        import difflib
+
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f"did you mean '{close[0]}'?" if close else ("known fields: " + ", ".join(known) if known else None)
         return Problem(doc.at(*loc), f"unknown field '{field}'", hint)
