@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +33,7 @@ class BuildReport:
     up_to_date: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # --check: missing or out of date
     failed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # outputs of units/audiences/products no longer in the project
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     check: bool = False
@@ -41,15 +41,18 @@ class BuildReport:
     def summary(self) -> str:
         if self.check:
             if self.stale:
-                return "\n".join(f"stale: {p}" for p in self.stale) + \
+                gone = set(self.removed)
+                return "\n".join(f"stale: {p}" + (" (no longer in the project)" if p in gone else "")
+                                 for p in self.stale) + \
                     f"\n{len(self.stale)} of {len(self.stale) + len(self.up_to_date)} outputs missing or out of date"
             return f"all {len(self.up_to_date)} outputs up to date"
         if self.failed:
             return (f"failed: {len(self.failed)}, would have built {len(self.built)}, up to date {len(self.up_to_date)} "
                     f"in {self.seconds:.1f} s; nothing was written")
+        removed = f", removed {len(self.removed)} no longer in the project" if self.removed else ""
         if not self.built:
-            return f"nothing to do: all {len(self.up_to_date)} outputs up to date ({self.seconds:.2f} s)"
-        return f"built {len(self.built)}, up to date {len(self.up_to_date)}, failed 0 in {self.seconds:.1f} s"
+            return f"nothing to do: all {len(self.up_to_date)} outputs up to date{removed} ({self.seconds:.2f} s)"
+        return f"built {len(self.built)}, up to date {len(self.up_to_date)}{removed}, failed 0 in {self.seconds:.1f} s"
 
 
 # ---------------------------------------------------------------- fonts
@@ -177,17 +180,34 @@ def run_jobs(project: Project, state: FontState, jobs: list[Job], workers: int, 
                 reporter.done(result[0].path, ok=result[1] is not None)
             yield result
         return
-    # fork keeps the loaded project and imported modules; fonts are prepared already, workers only register them
     import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
 
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(project, state, epoch)) as pool:
+    if "fork" in mp.get_all_start_methods():
+        # Set up once in this process (ReportLab imported, fonts registered, templates compiled): the
+        # forked workers inherit all of it instead of each doing it again.
+        _init_worker(project, state, epoch)
+        _warm_templates(project, jobs)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(project, state, epoch))
+    with pool:
         chunk = max(1, len(jobs) // (workers * 4))
         for result in pool.map(render_job, jobs, chunksize=chunk):
             if reporter:
                 reporter.done(result[0].path, ok=result[1] is not None)
             yield result
+
+
+def _warm_templates(project: Project, jobs: list[Job]) -> None:
+    from .compose import environment
+
+    env = environment(tuple(project.template_dirs))
+    for name in sorted({PRODUCTS[j.product].template for j in jobs}):
+        try:
+            env.get_template(name + TEMPLATE_SUFFIX)
+        except Exception:  # a broken template is reported by the job that uses it
+            pass
 
 
 # ---------------------------------------------------------------- entry points
@@ -212,8 +232,13 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
             report.up_to_date.append(job.path)
         else:
             todo.append(job)
+    existing = {(u, a, p) for u in ([u.id for u in project.units] or [None])
+                for a in project.audiences for p in PRODUCTS}
+    report.removed = manifest.orphans(existing)
     if options.check or not todo:  # nothing to render: no font is prepared, ReportLab is not even imported
-        report.stale = [j.path for j in todo]
+        report.stale = [j.path for j in todo] + report.removed
+        if report.removed and not options.check:
+            write_outputs(out, {}, manifest, report.removed)
         report.seconds = time.perf_counter() - start
         return report
     state = prepare_fonts(project)
@@ -232,7 +257,7 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
         reporter.finish()
     report.problems = merge_problems(failures)
     if not report.failed and results:
-        write_outputs(out, results, manifest)
+        write_outputs(out, results, manifest, report.removed)
     report.seconds = time.perf_counter() - start
     return report
 

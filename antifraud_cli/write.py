@@ -53,14 +53,31 @@ class Manifest:
                                   "product": job.product, "unit": job.unit, "cases": list(job.cases),
                                   "bytes": len(data)}
 
+    def orphans(self, existing: set[tuple]) -> list[str]:
+        """Recorded outputs whose (unit, audience, product) the project no longer has: a removed village,
+        audience or product type."""
+        return sorted(path for path, e in self.entries.items()
+                      if (e.get("unit"), e.get("audience"), e.get("product")) not in existing)
+
     def dumps(self) -> str:
         outputs = [self.entries[k] for k in sorted(self.entries)]
         return json.dumps({"tool": f"antifraud {__version__}", "outputs": outputs}, ensure_ascii=False, indent=1)
 
 
-def write_outputs(out: Path, results: dict, manifest: Manifest) -> None:
-    """Write every rendered output (each atomically), then the manifest. Called only when all jobs succeeded."""
+def write_outputs(out: Path, results: dict, manifest: Manifest, remove: list[str] = ()) -> None:
+    """Write every rendered output (each atomically), delete the `remove` outputs, then write the manifest.
+    Called only when all jobs succeeded."""
     for job, data in sorted(results.items(), key=lambda kv: kv[0].path):
         atomic_write(out / job.path, data)
         manifest.record(job, data)
+    for path in remove:
+        (out / path).unlink(missing_ok=True)
+        manifest.entries.pop(path, None)
+        for folder in (out / path).parents:  # drop folders left empty (a removed unit's), never OUT itself
+            if folder == out or not folder.is_relative_to(out):
+                break
+            try:
+                folder.rmdir()
+            except OSError:
+                break
     atomic_write(out / MANIFEST, (manifest.dumps() + "\n").encode("utf-8"))

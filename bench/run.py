@@ -134,12 +134,16 @@ def main() -> None:
     exe = [sys.executable, "-m", "antifraud_cli"]
     kit = ["build", "-p", "poster", "-p", "leaflet", "-p", "card", "-j", "2"]
 
-    # first-run font preparation: an empty cache, in a fresh process
+    # first-run font preparation: an empty cache, in a fresh process (best of 3: see the machine check)
     code = ("import time; from antifraud_cli.loader import load_project; from antifraud_cli.build import prepare_fonts;"
             f"p = load_project({str(project)!r}); t = time.perf_counter(); prepare_fonts(p);"
             "print(time.perf_counter() - t)")
-    font_first = float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
-                                      text=True).stdout)
+    firsts = []
+    for i in range(1 if args.quick else 3):
+        cold = {**env, "ANTIFRAUD_CACHE_DIR": str(work / f"cold-cache-{i}")}
+        firsts.append(float(subprocess.run([sys.executable, "-c", code], env=cold, check=True, capture_output=True,
+                                           text=True).stdout))
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
     font_warm = float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
                                      text=True).stdout)
 
@@ -152,7 +156,7 @@ def main() -> None:
     empty = [timed([sys.executable, "-c", "pass"], project, env) for _ in range(10)]
     for _ in range(2 if args.quick else 5):
         kit_times.append(timed(exe + kit + ["--force"], project, env))
-        noop_times.append(timed(exe + kit, project, env))
+        noop_times += [timed(exe + kit, project, env) for _ in range(1 if args.quick else 3)]
     count = len(list((project / "dist").rglob("*.pdf")))
 
     # peak memory: the main process and the largest worker of one forced kit build
@@ -179,7 +183,7 @@ def main() -> None:
          f"{min(kit_times):.2f} s; {statistics.median(kit_times):.2f} s", "≤ 3 s"),
         ("no-op rebuild of the kit (best; median)",
          f"{min(noop_times):.2f} s; {statistics.median(noop_times):.2f} s", "≤ 0.3 s"),
-        ("first-run font preparation", f"{font_first:.2f} s", "≤ 2 s"),
+        ("first-run font preparation (best; worst)", f"{min(firsts):.2f} s; {max(firsts):.2f} s", "≤ 2 s"),
         ("font preparation, cache hit", f"{font_warm:.3f} s", ""),
         ("peak memory, largest worker", f"{worker_kb / 1024:.0f} MB", "≤ 200 MB"),
         ("peak memory, main process", f"{main_kb / 1024:.0f} MB", ""),

@@ -188,6 +188,30 @@ def test_officer_change_rebuilds_only_that_units_outputs(make_project):
     assert "13800009999" in "".join(page_text(root / "dist/xiguan/elderly/card.pdf"))
 
 
+def test_outputs_of_a_removed_unit_are_removed(make_project):
+    root = make_project({"antifraud.yaml": UNITS})
+    assert build(root, "-a", "elderly", "-p", "card", "-j", "1").exit_code == 0
+    assert (root / "dist/xiguan/elderly/card.pdf").is_file()
+    write_files(root, {"antifraud.yaml": UNITS.replace("  - {id: xiguan, name: 西关村, officer: 王芳}\n", "")
+                       .replace('  - {name: 王芳, title: 社区辅警, phone: "13800002222", units: [xiguan]}\n', "")})
+
+    check = build(root, "-a", "elderly", "-p", "card", "--check")
+    assert check.exit_code == 1
+    assert "stale: xiguan/elderly/card.pdf (no longer in the project)" in check.output
+    assert (root / "dist/xiguan/elderly/card.pdf").is_file()  # --check writes and deletes nothing
+
+    result = build(root, "-a", "elderly", "-p", "card", "-j", "1")
+    assert result.exit_code == 0
+    assert "nothing to do: all 1 outputs up to date, removed 1 no longer in the project" in result.output
+    assert not (root / "dist/xiguan").exists()  # the file and the folders it leaves empty
+    assert (root / "dist/dongguan/elderly/card.pdf").is_file()
+    manifest = json.loads((root / "dist/manifest.json").read_text(encoding="utf-8"))
+    assert [e["path"] for e in manifest["outputs"]] == ["dongguan/elderly/card.pdf"]
+    # outputs outside this build's selection but still in the project are kept
+    assert build(root, "-a", "students", "-p", "card", "-j", "1").exit_code == 0
+    assert (root / "dist/dongguan/elderly/card.pdf").is_file()
+
+
 # ---------- reproducibility, -j, shards
 
 def test_reproducible_and_parallel_builds_are_byte_identical(make_project):
