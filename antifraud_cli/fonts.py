@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import math
+import operator
 import re
 import struct
 import tempfile
@@ -35,6 +36,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 __all__ = [
@@ -318,6 +320,14 @@ def _is_collection(path: Path, data: bytes | None) -> bool:
         return False
 
 
+def _name_glyphs_by_index(font) -> None:
+    """Name a glyf font's glyphs by index: fontTools would otherwise derive 65k names from the post
+    table or, for post format 3 fonts like Noto Sans SC, by decoding every cmap subtable (seconds).
+    CFF fonts keep their names: their outlines are looked up by them."""
+    if "glyf" in font:
+        font.setGlyphOrder([".notdef"] + [f"glyph{i:05d}" for i in range(1, font["maxp"].numGlyphs)])
+
+
 def _best_cmap(font, path: Path) -> dict[int, str]:
     try:
         cmap = font.getBestCmap()
@@ -344,6 +354,7 @@ def coverage(src: FontSource) -> frozenset[int]:
     cov = _load_coverage(cache_file)
     if cov is None:
         with _open_font(path, src.index, lazy=True) as font:
+            _name_glyphs_by_index(font)
             cov = frozenset(_best_cmap(font, path))
         ranges = _to_ranges(sorted(cov))
         payload = json.dumps(
@@ -552,10 +563,7 @@ def _build_group(path: Path, index: int, srcs: list[FontSource], cps: list[int],
     with _no_gc(), _open_font(path, index, lazy=True, data=data) as font:
         is_variable = "fvar" in font
         if "glyf" in font:
-            # Name glyphs by index: fontTools would otherwise derive 65k names from the post
-            # table or, for post format 3 fonts like Noto Sans SC, by decoding every cmap subtable.
-            n = font["maxp"].numGlyphs
-            font.setGlyphOrder([".notdef"] + [f"glyph{i:05d}" for i in range(1, n)])
+            _name_glyphs_by_index(font)
             if "gvar" in font and "HVAR" in font:
                 # Advances then come from gvar's phantom points (identical values), which saves
                 # decoding the whole-font HVAR table (~1.8 s for Noto Sans SC).
@@ -762,27 +770,35 @@ class _GlyphSource:
                         len(new.coordinates), new.numberOfContours)
 
 
-_BYTE = [bytes([i]) for i in range(256)]
+class _DeltaBytes(dict):
+    """Coordinate delta -> its bytes in a glyf record: none for 0, one byte (the sign goes in the flag)
+    up to 255, else two bytes.  A dict so that encoding a glyph is a C-level ``map``."""
+
+    def __missing__(self, delta: int) -> bytes:
+        return delta.to_bytes(2, "big", signed=True)
+
+
+_DELTA_BYTES = _DeltaBytes({d: b"" if d == 0 else bytes([abs(d)]) for d in range(-255, 256)})
+# Flag bits per delta: 0x02/0x04 short X/Y; with a short value 0x10/0x20 mean "positive", without it
+# "same as the previous point" (a zero delta).  Long deltas have neither bit.
+_X_FLAGS = {d: 0x10 if d == 0 else 0x12 if d > 0 else 0x02 for d in range(-255, 256)}
+_Y_FLAGS = {d: 0x20 if d == 0 else 0x24 if d > 0 else 0x04 for d in range(-255, 256)}
 
 
 def _encode_simple(xs: list[int], ys: list[int], flags, ends: list[int]) -> bytes:
-    """A simple glyf glyph record: header, contour ends, no instructions, then per point one flag
-    byte (on-curve bit; X/Y as 0, one byte plus sign, or two bytes) and the coordinate deltas."""
-    dxs = [b - a for a, b in zip([0, *xs], xs)]
-    dys = [b - a for a, b in zip([0, *ys], ys)]
-    # Flag bits: 0x02/0x04 short X/Y; with a short value 0x10/0x20 mean "positive", without it "same as before".
-    fx = [0x10 if d == 0 else 0x12 if 0 < d < 256 else 0x02 if -256 < d < 0 else 0 for d in dxs]
-    fy = [0x20 if d == 0 else 0x24 if 0 < d < 256 else 0x04 if -256 < d < 0 else 0 for d in dys]
-    out = [
+    """A simple glyf glyph record: header, contour ends, no instructions, one flag byte per point
+    (the source's on-curve and overlap bits plus the delta sizes), then the X and Y deltas."""
+    dxs = list(map(operator.sub, xs, [0, *xs[:-1]]))
+    dys = list(map(operator.sub, ys, [0, *ys[:-1]]))
+    point_flags = map(operator.or_, map(operator.and_, flags, repeat(0x41)),
+                      map(operator.or_, map(_X_FLAGS.get, dxs, repeat(0)), map(_Y_FLAGS.get, dys, repeat(0))))
+    return b"".join([
         struct.pack(">hhhhh", len(ends), min(xs), min(ys), max(xs), max(ys)),
         struct.pack(f">{len(ends)}HH", *ends, 0),
-        bytes([(f & 0x41) | x | y for f, x, y in zip(flags, fx, fy)]),
-        b"".join([b"" if d == 0 else _BYTE[abs(d)] if -256 < d < 256 else d.to_bytes(2, "big", signed=True)
-                  for d in dxs]),
-        b"".join([b"" if d == 0 else _BYTE[abs(d)] if -256 < d < 256 else d.to_bytes(2, "big", signed=True)
-                  for d in dys]),
-    ]
-    return b"".join(out)
+        bytes(point_flags),
+        b"".join(map(_DELTA_BYTES.__getitem__, dxs)),
+        b"".join(map(_DELTA_BYTES.__getitem__, dys)),
+    ])
 
 
 def _cmap_table(mapping: dict[int, str]):
