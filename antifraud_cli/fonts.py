@@ -554,7 +554,7 @@ def _build_group(path: Path, index: int, srcs: list[FontSource], cps: list[int],
 
     Only the glyphs the build needs are read, instanced and written: a CJK font has ~65,000
     glyphs and a township's texts need ~1,000, so working glyph by glyph is far cheaper than
-    subsetting and instancing whole tables (25 s → about a second for Noto Sans SC).
+    subsetting and instancing whole tables (4.7 M Python calls → 1.4 M for Noto Sans SC).
     """
     timer = _Timer(f"prepare {path.name}#{index}")
     data = _read(path)

@@ -39,6 +39,20 @@ def township(root: Path) -> Path:
     return root
 
 
+def cpu_share(seconds: float = 10.0) -> float:
+    """The share of wall time this process gets the CPU: a fixed loop is timed in small chunks; the fastest
+    chunk is what it costs on a free core, so ideal/actual is the share (1.0 on a quiet machine)."""
+    chunks = []
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        t = time.perf_counter()
+        total = 0
+        for i in range(100_000):
+            total += i
+        chunks.append(time.perf_counter() - t)
+    return min(chunks) * len(chunks) / sum(chunks)
+
+
 def timed(cmd: list[str], cwd: Path, env: dict) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -154,10 +168,12 @@ def main() -> None:
     subprocess.run(exe + ["--version"], env=env, check=True, capture_output=True)  # compile modules once
     # machine check: this shared 2-core VM stalls for whole seconds at times; an empty interpreter shows it
     empty = [timed([sys.executable, "-c", "pass"], project, env) for _ in range(10)]
+    share_before = cpu_share()
     for _ in range(2 if args.quick else 5):
         kit_times.append(timed(exe + kit + ["--force"], project, env))
         noop_times += [timed(exe + kit, project, env) for _ in range(1 if args.quick else 3)]
     count = len(list((project / "dist").rglob("*.pdf")))
+    share_after = cpu_share()
 
     # peak memory: the main process and the largest worker of one forced kit build
     probe = ("import resource, sys; from antifraud_cli.cli import main; sys.argv = ['antifraud'] + sys.argv[1:];\n"
@@ -173,6 +189,8 @@ def main() -> None:
     rows = [
         ("machine check: `python -c pass` (best; median)",
          f"{min(empty) * 1000:.0f} ms; {statistics.median(empty) * 1000:.0f} ms", "≈ 20 ms on a quiet machine"),
+        ("machine check: share of wall time a CPU loop gets, before; after the kit runs",
+         f"{share_before:.0%}; {share_after:.0%}", "100 % on a quiet machine"),
         ("leaflet, elderly (3 cases), warm, whole pipeline", ms("leaflet/elderly"), "≤ 25 ms"),
         ("leaflet, students (4 cases), warm, whole pipeline", ms("leaflet/students"), "≤ 25 ms"),
         ("peer: students leaflet text in plain ReportLab platypus", f"{peer * 1000:.1f} ms", "30 ms in the issue"),
