@@ -57,7 +57,8 @@ class Manifest:
         """Recorded outputs whose (unit, audience, product) the project no longer has: a removed village,
         audience or product type."""
         return sorted(path for path, e in self.entries.items()
-                      if (e.get("unit"), e.get("audience"), e.get("product")) not in existing)
+                      if (e.get("unit"), e.get("audience"), e.get("product")) not in existing
+                      and not Path(path).is_absolute() and ".." not in Path(path).parts)  # never outside OUT
 
     def dumps(self) -> str:
         outputs = [self.entries[k] for k in sorted(self.entries)]
