@@ -562,12 +562,11 @@ def _build_group(path: Path, index: int, srcs: list[FontSource], cps: list[int],
     timer.step("read")
     with _no_gc(), _open_font(path, index, lazy=True, data=data) as font:
         is_variable = "fvar" in font
-        if "glyf" in font:
-            _name_glyphs_by_index(font)
-            if "gvar" in font and "HVAR" in font:
-                # Advances then come from gvar's phantom points (identical values), which saves
-                # decoding the whole-font HVAR table (~1.8 s for Noto Sans SC).
-                del font["HVAR"]
+        _name_glyphs_by_index(font)
+        if "glyf" in font and "gvar" in font and "HVAR" in font:
+            # Advances then come from gvar's phantom points (identical values), which saves
+            # decoding the whole-font HVAR table (~1.8 s for Noto Sans SC).
+            del font["HVAR"]
         best = _best_cmap(font, path)
         cmap = {cp: best[cp] for cp in cps if cp in best}
         timer.step("open")
@@ -615,15 +614,14 @@ def _static_face(font, cmap: dict[int, str], src: FontSource, is_variable: bool)
     out["hmtx"] = hmtx
     out["cmap"] = _cmap_table(cmap)
 
-    boxes = [g.bounds for g in glyphs.values() if g.bounds]
+    inked = [g for g in glyphs.values() if g.bounds]
     head = out["head"]
     head.glyphDataFormat = 0
     head.indexToLocFormat = 0  # recomputed when loca is compiled
-    head.xMin, head.yMin = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    head.xMax, head.yMax = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    head.xMin, head.yMin = min(g.bounds[0] for g in inked), min(g.bounds[1] for g in inked)
+    head.xMax, head.yMax = max(g.bounds[2] for g in inked), max(g.bounds[3] for g in inked)
     hhea = out["hhea"]
     hhea.advanceWidthMax = max(g.advance for g in glyphs.values())
-    inked = [g for g in glyphs.values() if g.bounds]
     hhea.minLeftSideBearing = min(g.bounds[0] for g in inked)
     hhea.minRightSideBearing = min(g.advance - g.bounds[2] for g in inked)
     hhea.xMaxExtent = max(g.bounds[2] for g in inked)

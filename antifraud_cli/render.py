@@ -189,6 +189,9 @@ class Renderer:
 
     def check_text(self, node: Node, style: Style, size: float, runs: list[Run]) -> None:
         self.check_size(node, size)
+        self.check_content(node, style, runs)
+
+    def check_content(self, node: Node, style: Style, runs: list[Run]) -> None:
         key = (id(node), style.background, tuple(r.style for r in runs))
         if key not in self._checked:  # colour and glyphs do not change when fit-to-frame rescales the text
             self._checked.add(key)
@@ -217,7 +220,7 @@ class Renderer:
             para = self._paragraphs.get(pkey)
             if para is None:
                 runs = self.runs(node, style, 1.0)
-                self.check_text(node, style, self.min_size, runs)  # colours and glyphs; the size is checked below
+                self.check_content(node, style, runs)  # colours and glyphs: the same at every size
                 para = self._paragraphs[pkey] = Paragraph(runs, measure)
             lines = self._lines[key] = para.breaks(width_pt, align=align or style.align, first_indent=indent,
                                                   scale=size)
