@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import fonts as fontlib
 from .compose import compose, partials, template_digests, find_template, TEMPLATE_SUFFIX
+from .clock import build_clock
 from .errors import AntifraudError, Location, Problem
 from .loader import Project
 from .plan import PRODUCTS, Job, make_jobs, shard
@@ -133,9 +134,8 @@ log = logging.getLogger("antifraud")
 
 
 def build_epoch() -> int:
-    """The date written into the PDFs: SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
-    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(value) if value.isdigit() else int(time.time())
+    """The date written into the PDFs (see clock.build_clock)."""
+    return build_clock().epoch
 
 
 def _init_worker(project: Project, state: FontState, epoch: int) -> None:
@@ -214,7 +214,7 @@ def _warm_templates(project: Project, jobs: list[Job]) -> None:
 
 def plan_jobs(project: Project, options: BuildOptions, fonts_digest: str) -> list[Job]:
     jobs = make_jobs(project, options.audiences, options.products, options.units, template_digests(project),
-                     fonts_digest)
+                     fonts_digest, build_clock().day)
     if options.shard:
         jobs = shard(jobs, *options.shard)
     return jobs
@@ -268,7 +268,8 @@ def check_project(project: Project) -> str:
     for product in PRODUCTS.values():
         find_template(project, product.template + TEMPLATE_SUFFIX)
     partials(project)
-    jobs = make_jobs(project, list(project.audiences), list(PRODUCTS), [], template_digests(project), state.digest)
+    jobs = make_jobs(project, list(project.audiences), list(PRODUCTS), [], template_digests(project), state.digest,
+                     build_clock().day)
     if project.units:  # every unit's card, but the other products once per audience are enough
         first = project.units[0].id
         jobs = [j for j in jobs if j.unit == first or j.product == "card"]

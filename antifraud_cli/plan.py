@@ -4,13 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 
 from . import __version__
 from .errors import Location, Problem, UsageError
 from .loader import Project
-from .models import Case, Unit
+from .models import Unit
+from .select import select_cases
 
 
 @dataclass(frozen=True)
@@ -46,27 +46,6 @@ class Job:
         return "/".join(parts)
 
 
-def build_month() -> int:
-    """The month the build is for: SOURCE_DATE_EPOCH's when set, so builds are reproducible."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now()
-    return when.month
-
-
-def select_cases(project: Project, audience_id: str, count: int, month: int) -> list[Case]:
-    """The audience's cases, best first: its priority list, then tags it cares about; in-season cases move up."""
-    audience = project.audiences[audience_id]
-    rank = {cid: i for i, cid in enumerate(audience.priorities)}
-    wanted = set(audience.tags)
-
-    def key(case: Case):
-        in_season = month in case.seasons
-        return (rank.get(case.id, len(rank) + 10) - (1.5 if in_season else 0), -len(wanted & set(case.tags)), case.id)
-
-    eligible = [c for c in project.cases.values() if audience_id in c.audiences]
-    return sorted(eligible, key=key)[:count]
-
-
 def resolve(requested: list[str], known: list[str], kind: str) -> list[str]:
     unknown = [r for r in requested if r not in known]
     if unknown:
@@ -76,8 +55,7 @@ def resolve(requested: list[str], known: list[str], kind: str) -> list[str]:
 
 
 def make_jobs(project: Project, audiences: list[str], products: list[str], units: list[str],
-              template_digest: dict[str, str], font_digest: str, month: int | None = None) -> list[Job]:
-    month = month or build_month()
+              template_digest: dict[str, str], font_digest: str, day: dt.date) -> list[Job]:
     if project.config and project.config.defaults.audiences and not audiences:
         audiences = list(project.config.defaults.audiences)
     if project.config and project.config.defaults.products and not products:
@@ -99,7 +77,7 @@ def make_jobs(project: Project, audiences: list[str], products: list[str], units
             for pid in product_ids:
                 product = PRODUCTS[pid]
                 count = getattr(audience.reading.cases, product.cases_from) if product.cases_from else 0
-                cases = select_cases(project, aid, count, month) if count else []
+                cases = select_cases(project, aid, count, day) if count else []
                 inputs = {**common, "product": pid, "template": template_digest[product.template],
                           "audience": _dump(audience), "cases": [_dump(c) for c in cases],
                           "unit": _dump(unit), "officer": _dump(officer)}

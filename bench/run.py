@@ -105,13 +105,14 @@ def plain_reportlab_leaflet(project_dir: Path, repeat: int) -> float:
     from antifraud_cli import fonts as fontlib
     from antifraud_cli.build import prepare_fonts
     from antifraud_cli.loader import load_project
-    from antifraud_cli.plan import select_cases
+    import datetime as dt
+    from antifraud_cli.select import select_cases
 
     project = load_project(project_dir)
     regular, bold = fontlib.register(prepare_fonts(project).prepared)
     body = ParagraphStyle("b", fontName=regular, fontSize=12, leading=17, wordWrap="CJK")
     head = ParagraphStyle("h", parent=body, fontName=bold, fontSize=17, leading=22)
-    cases = select_cases(project, "students", 4, 1)
+    cases = select_cases(project, "students", 4, dt.date(2027, 1, 15))
     voice = project.audiences["students"].voice
 
     def story():

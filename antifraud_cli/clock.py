@@ -1,0 +1,47 @@
+"""The build day: one value, in UTC, for the seasonal case choice and every date written into the outputs.
+
+`--date YYYY-MM-DD`, else SOURCE_DATE_EPOCH (seconds since 1970, as reproducible-builds.org defines it), else
+today. A bad value is a usage error naming it, never silently ignored.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass
+
+from .errors import Location, Problem, UsageError
+
+
+@dataclass(frozen=True)
+class BuildClock:
+    day: dt.date  # the day the build is for (UTC)
+    epoch: int    # the timestamp written into PDFs: midnight UTC of `day`, or SOURCE_DATE_EPOCH exactly
+    source: str   # "--date", "SOURCE_DATE_EPOCH" or "today", for the manifest
+
+    @property
+    def month(self) -> int:
+        return self.day.month
+
+
+def build_clock(date_option: str | None = None, environ: dict | None = None) -> BuildClock:
+    environ = os.environ if environ is None else environ
+    if date_option is not None:
+        try:
+            day = dt.date.fromisoformat(date_option.strip())
+        except ValueError:
+            raise UsageError(Problem(Location("--date"), f"'{date_option}' is not a date",
+                                     "give the day as YYYY-MM-DD, e.g. --date 2027-09-01")) from None
+        return BuildClock(day, calendar.timegm(day.timetuple()), "--date")
+    raw = environ.get("SOURCE_DATE_EPOCH")
+    if raw is not None:
+        text = raw.strip()
+        if not text.isdigit() or len(text) > 12:
+            raise UsageError(Problem(Location("SOURCE_DATE_EPOCH"), f"SOURCE_DATE_EPOCH='{raw}' is not a timestamp",
+                                     "set it to whole seconds since 1970-01-01 UTC, e.g. $(git log -1 --format=%ct), "
+                                     "or unset it"))
+        epoch = int(text)
+        return BuildClock(dt.datetime.fromtimestamp(epoch, dt.timezone.utc).date(), epoch, "SOURCE_DATE_EPOCH")
+    now = int(time.time())
+    return BuildClock(dt.datetime.fromtimestamp(now, dt.timezone.utc).date(), now, "today")
