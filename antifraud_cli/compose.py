@@ -43,7 +43,7 @@ def source_of(model, *field) -> str:
     loc = model.where(*field)
     if not loc.path:  # built-in defaults (national contacts) have no file
         return ""
-    name = ".".join(str(f) for f in field)
+    name = model.path_of(*field) if field and hasattr(model, "path_of") else ""  # whole path: officers[1].phone
     return f"{loc.path}:{loc.line or 1}" + (f" ({name})" if name else "")
 
 

@@ -3,16 +3,38 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
 
 from .errors import Location
 from .icons import ICON_NAMES
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE)]
-Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+# Bidi controls make text (and a QR link) display in an order other than the stored one: a spoofing tool.
+_BIDI = {0x061C: "arabic letter mark", 0x200E: "left-to-right mark", 0x200F: "right-to-left mark",
+         0x202A: "left-to-right embedding", 0x202B: "right-to-left embedding", 0x202C: "pop directional formatting",
+         0x202D: "left-to-right override", 0x202E: "right-to-left override", 0x2066: "left-to-right isolate",
+         0x2067: "right-to-left isolate", 0x2068: "first strong isolate", 0x2069: "pop directional isolate"}
+
+
+def printable_text(value: str) -> str:
+    """NFC-normalise (a combining accent joins its letter, as fonts draw it) and refuse control and
+    bidi characters: they print as nothing, break the layout document or reorder what a reader sees."""
+    value = unicodedata.normalize("NFC", value)
+    for ch in value:
+        cp = ord(ch)
+        if cp in _BIDI:
+            raise ValueError(f"character U+{cp:04X} ({_BIDI[cp]}) is not allowed in printed text")
+        if unicodedata.category(ch) == "Cc" and ch not in "\n\t\r":
+            raise ValueError(f"control character U+{cp:04X} is not allowed in printed text")
+    return value
+
+
+Printed = Annotated[str, AfterValidator(printable_text)]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True), AfterValidator(printable_text)]
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-()]{1,30}[0-9]$")
 
@@ -26,10 +48,17 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     _source: str = PrivateAttr(default="")
     _lines: dict = PrivateAttr(default_factory=dict)
+    _prefix: tuple = PrivateAttr(default=())
 
-    def locate(self, source: str, lines: dict) -> None:
+    def locate(self, source: str, lines: dict, prefix: tuple = ()) -> None:
         self._source = source
         self._lines = lines
+        self._prefix = prefix
+
+    def path_of(self, *field: str | int) -> str:
+        """The field's whole path in its file, as messages name it: `officers[1].phone`."""
+        return field_path(self._prefix + tuple(field))
+
 
     def where(self, *field: str | int) -> Location:
         """Location of a field (or of the model itself), walking up to the nearest known line."""
@@ -37,6 +66,14 @@ class Model(BaseModel):
         while path and path not in self._lines:
             path = path[:-1]
         return Location(self._source, self._lines.get(path))
+
+
+def field_path(parts) -> str:
+    """('officers', 1, 'phone') -> 'officers[1].phone'."""
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
 
 
 def _phone(value: str | None) -> str | None:
@@ -48,7 +85,7 @@ def _phone(value: str | None) -> str | None:
 class SourceRef(Model):
     name: Text
     date: dt.date | None = None
-    url: str | None = None
+    url: Printed | None = None
 
 
 class Case(Model):
@@ -140,7 +177,7 @@ class Officer(Model):
     name: Text
     title: Text = "社区民警"
     phone: str
-    badge: str | None = None
+    badge: Printed | None = None
     units: list[Slug] = []
 
     _check_phone = field_validator("phone")(_phone)

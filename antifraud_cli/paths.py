@@ -8,8 +8,12 @@ from pathlib import Path
 _PACKAGE = Path(__file__).resolve().parent
 
 
+BUILTIN_KINDS = ("cases", "audiences", "products", "templates")
+
+
+@lru_cache(maxsize=8)
 def builtin_dir(name: str) -> Path:
-    """`cases`, `audiences` or `templates` of the built-in library."""
+    """`cases`, `audiences`, `products` or `templates` of the built-in library."""
     installed = _PACKAGE / "builtin" / name
     if installed.is_dir():
         return installed
@@ -17,10 +21,16 @@ def builtin_dir(name: str) -> Path:
 
 
 def display(path: Path, root: Path | None = None) -> str:
-    """A path as the user should see it in messages: relative to the current folder when inside it,
+    """A path as the user should see it in messages: a built-in file as `(built-in) cases/x.yaml`
+    (not a path inside site-packages), else relative to the current folder when inside it,
     else relative to the project folder `root`, else as it is."""
     try:
         resolved = _real(os.path.abspath(path))
+        for kind in BUILTIN_KINDS:
+            base = _real(str(builtin_dir(kind)))
+            if resolved.is_relative_to(base):
+                rel = resolved.relative_to(base).as_posix()
+                return f"(built-in) {kind}/" + ("" if rel == "." else rel)
         for base in (os.getcwd(), root):
             if base is not None:
                 real_base = _real(os.path.abspath(base))

@@ -26,6 +26,7 @@ from .colors import cmyk, contrast_ratio
 from .errors import AntifraudError, Location, Problem
 from .icons import ICON_NAMES, draw_icon
 from .layoutdoc import Node
+from .qrcheck import check_payload
 from .typography import Paragraph, Run
 
 MM = 72 / 25.4
@@ -500,6 +501,10 @@ class Renderer:
         if size_mm < self.min_qr:
             self.problem(node, f"QR code is {size_mm:g} mm, smaller than the minimum {self.min_qr:g} mm",
                          "make size= larger in the template")
+        why = check_payload(payload, size_mm)
+        if why:  # over capacity, or modules too fine to scan: report at qr.url, draw nothing
+            self.problem(node, why, "use a shorter link (e.g. from a link-shortening service) or a larger QR code")
+            return
         matrix = qr_matrix(payload)
         n = len(matrix)
         module = size_mm * MM / n

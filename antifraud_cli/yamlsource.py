@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import Location, Problem
+from .models import field_path
 from .paths import display
 
 # Scalars YAML 1.1 silently turns into something else: say so instead of "must be a string".
@@ -49,6 +50,9 @@ def read_text(path: Path, root: Path | None = None) -> tuple[str | None, list[Pr
         data = path.read_bytes()
     except OSError as e:
         return None, [Problem(Location(shown), f"cannot read file: {e.strerror}")]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data[:8192]):
+        return None, [Problem(Location(shown), "file is UTF-16 text (Notepad's \"Unicode\"), not UTF-8",
+                              "save the file as UTF-8 (in Notepad: 另存为 → 编码 UTF-8)")]
     if b"\x00" in data[:8192]:
         return None, [Problem(Location(shown), "this is a binary file, not YAML text",
                               "remove it from the folder or save it as UTF-8 text")]
@@ -65,6 +69,14 @@ def read_text(path: Path, root: Path | None = None) -> tuple[str | None, list[Pr
         return None, [Problem(Location(shown, line), "file is not UTF-8 text", hint)]
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a BOM: every other byte of ASCII text is NUL."""
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return even.count(0) > 0.9 * len(even) and not odd.count(0) or odd.count(0) > 0.9 * len(odd) and not even.count(0)
+
+
 def load_yaml(path: Path, root: Path | None = None) -> tuple[YamlDoc | None, list[Problem]]:
     text, problems = read_text(path, root)
     if text is None:
@@ -75,11 +87,11 @@ def load_yaml(path: Path, root: Path | None = None) -> tuple[YamlDoc | None, lis
     try:
         node = yaml.compose(text, Loader=_SAFE_LOADER)
     except yaml.MarkedYAMLError as e:
-        return None, [_syntax_problem(shown, e)]
+        return None, [_syntax_problem(shown, e, text)]
     except yaml.YAMLError as e:  # pragma: no cover - PyYAML marks nearly everything
         return None, [Problem(Location(shown), f"YAML error: {e}")]
     doc = YamlDoc(path, None, root)
-    dup = _walk(node, (), doc, shown)
+    dup = _Walker(doc, shown).walk(node)
     if dup:
         return None, dup
     try:
@@ -96,17 +108,21 @@ def load_yaml(path: Path, root: Path | None = None) -> tuple[YamlDoc | None, lis
             return None, [Problem(Location(shown, line), f"tag not allowed here: {tag}",
                                   "only plain YAML is read (no !!python/… or other tags); write the value as text")]
         return None, [Problem(Location(shown, line), f"YAML error: {tag}")]
+    except (ValueError, OverflowError, RecursionError) as e:  # _Walker checks scalars first; this is a net
+        return None, [Problem(Location(shown, 1), f"YAML error: {e}")]
     if not isinstance(doc.data, dict):
         return None, [Problem(Location(shown, 1), "expected a mapping of `key: value` lines at the top of the file")]
     return doc, []
 
 
-def _syntax_problem(shown: str, e: yaml.MarkedYAMLError) -> Problem:
+def _syntax_problem(shown: str, e: yaml.MarkedYAMLError, text: str = "") -> Problem:
     mark = e.problem_mark or e.context_mark
     line = mark.line + 1 if mark else None
     what = e.problem or e.context or "syntax error"
     hint = None
-    if "\t" in what or "tab" in what:
+    # libyaml says only "found character that cannot start any token" for a tab: look at the line itself
+    bad_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "\t" in what or "tab" in what or "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())]:
         hint = "indent with spaces, not tabs"
     elif "mapping values are not allowed" in what:
         hint = "a value containing ': ' must be quoted"
@@ -115,27 +131,86 @@ def _syntax_problem(shown: str, e: yaml.MarkedYAMLError) -> Problem:
     return Problem(Location(shown, line), f"YAML syntax error: {what}", hint)
 
 
-def _walk(node: yaml.Node, path: tuple, doc: YamlDoc, shown: str) -> list[Problem]:
-    problems: list[Problem] = []
-    doc.lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                problems.append(Problem(Location(shown, line), f"key '{key}' appears twice (first on line {seen[key]})",
-                                        "keep one of them"))
-                continue
-            seen[key] = line
-            problems += _walk(value_node, path + (key,), doc, shown)
-            doc.lines[path + (key,)] = line
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            problems += _walk(item, path + (i,), doc, shown)
-    elif isinstance(node, yaml.ScalarNode):
-        doc.raw[path] = node.value
-    return problems
+#: How many values aliases (*name) may add by repeating an anchored part: far above any real project,
+#: far below a "billion laughs" document, whose expansion would take minutes and gigabytes.
+ALIAS_BUDGET = 100_000
+
+# Scalars whose conversion can fail (2026-02-30, 0b_): checked here so the error gets its line.
+_CHECKED_TAGS = {
+    "tag:yaml.org,2002:timestamp": ("construct_yaml_timestamp", "is not a real date", "write dates as YYYY-MM-DD"),
+    "tag:yaml.org,2002:int": ("construct_yaml_int", "is not a number YAML can read", "put it in quotes if it is text"),
+    "tag:yaml.org,2002:float": ("construct_yaml_float", "is not a number YAML can read",
+                                "put it in quotes if it is text"),
+}
+
+
+class _Walker:
+    """Records the line of every key path, finds duplicate keys, self-containing aliases, bad scalars,
+    and stops when aliases expand the document past ALIAS_BUDGET."""
+
+    def __init__(self, doc: YamlDoc, shown: str) -> None:
+        self.doc, self.shown = doc, shown
+        self.seen: set[int] = set()  # ids of nodes walked at least once
+        self.repeats = 0
+        self.open: set[int] = set()  # ids of the containers on the current path
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def walk(self, node: yaml.Node) -> list[Problem]:
+        try:
+            return self._walk(node, ())
+        except _Stop as stop:
+            return [stop.problem]
+
+    def _walk(self, node: yaml.Node, path: tuple) -> list[Problem]:
+        doc = self.doc
+        problems: list[Problem] = []
+        line = node.start_mark.line + 1
+        doc.lines.setdefault(path, line)
+        first = id(node) not in self.seen
+        if not first:
+            self.repeats += 1
+            if self.repeats > ALIAS_BUDGET:
+                raise _Stop(Problem(doc.at(*path[:1]), f"aliases (*name) expand this file to more than "
+                                    f"{ALIAS_BUDGET:,} values", "write the values out, or use fewer nested aliases"))
+        self.seen.add(id(node))
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if id(node) in self.open:
+                where = doc.at(*path[:-1]) if path else Location(self.shown, line)
+                raise _Stop(Problem(where, f"an alias contains itself (the anchor on line {line} is used inside "
+                                    "its own value)", "an alias (*name) may only repeat a value defined before it"))
+            self.open.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value
+                key_line = key_node.start_mark.line + 1
+                if key in seen:
+                    problems.append(Problem(Location(self.shown, key_line),
+                                            f"key '{key}' appears twice (first on line {seen[key]})", "keep one of them"))
+                    continue
+                seen[key] = key_line
+                problems += self._walk(value_node, path + (key,))
+                doc.lines[path + (key,)] = key_line
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                problems += self._walk(item, path + (i,))
+        elif isinstance(node, yaml.ScalarNode):
+            doc.raw[path] = node.value
+            check = _CHECKED_TAGS.get(node.tag)
+            if check and first:
+                method, what, hint = check
+                try:
+                    getattr(self.constructor, method)(node)
+                except (ValueError, OverflowError):
+                    problems.append(Problem(Location(self.shown, line), f"'{node.value}' {what}", hint))
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            self.open.discard(id(node))
+        return problems
+
+
+class _Stop(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
 
 
 def validate(model: type[BaseModel], doc: YamlDoc, data: Any = None, prefix: tuple = ()) -> tuple[Any, list[Problem]]:
@@ -155,7 +230,7 @@ def _attach(obj: Any, doc: YamlDoc, prefix: tuple) -> None:
         n = len(prefix)
         lines = {k[n:]: v for k, v in doc.lines.items() if k[:n] == prefix}
         if hasattr(obj, "locate"):
-            obj.locate(doc.shown, lines)
+            obj.locate(doc.shown, lines, prefix)
         for name in type(obj).model_fields:
             _attach(getattr(obj, name), doc, prefix + (name,))
     elif isinstance(obj, (list, tuple)):
@@ -165,11 +240,16 @@ def _attach(obj: Any, doc: YamlDoc, prefix: tuple) -> None:
 
 def _validation_problem(model: type[BaseModel], doc: YamlDoc, err: dict, prefix: tuple) -> Problem:
     loc = prefix + tuple(p for p in err["loc"] if isinstance(p, (str, int)))
-    # pydantic adds the names of union/literal branches to loc; keep only the part present in the file
-    while len(loc) > len(prefix) and loc not in doc.lines and err["type"] not in ("missing",):
-        loc = loc[:-1]
-    field = ".".join(str(p) for p in err["loc"] if isinstance(p, (str, int)))
     kind, value = err["type"], err.get("input")
+    # pydantic adds the names of union/literal branches to loc; keep only the part present in the file
+    if kind == "missing":
+        parent = loc[:-1]
+        while len(parent) > len(prefix) and parent not in doc.lines:
+            parent = parent[:-1]
+        loc = parent + loc[-1:]
+    while len(loc) > len(prefix) and loc not in doc.lines and kind != "missing":
+        loc = loc[:-1]
+    field = field_path(loc)  # the whole path in the file: `officers[1].phone`, not just `phone`
     if kind == "missing":
         parent = loc[:-1]
         return Problem(doc.at(*parent), f"missing required field '{field}'")
@@ -198,7 +278,8 @@ def _validation_problem(model: type[BaseModel], doc: YamlDoc, err: dict, prefix:
         got = f" (got a {'mapping' if isinstance(shown_value, dict) else 'list'})"
     else:
         got = f" (got {shown_value!r})" if shown_value is not None or raw is not None else ""
-    return Problem(doc.at(*loc), f"field '{field}': {msg}{got}")
+    hint = getattr(err.get("ctx", {}).get("error"), "hint", None)  # e.g. PhoneError says what a phone looks like
+    return Problem(doc.at(*loc), f"field '{field}': {msg}{got}", hint)
 
 
 def _known_fields(model: type[BaseModel], loc: tuple) -> list[str]:

@@ -89,7 +89,7 @@ def test_phone_read_as_number_is_reported_with_its_text(make_project):
 def test_officer_phone_as_int(make_project):
     root = make_project({"antifraud.yaml": STATION + "officers:\n  - name: 李明\n    phone: 13800001111\n"})
     (msg,) = problems(root)
-    assert msg.startswith("antifraud.yaml:4: field 'officers.0.phone' must be text, not int")
+    assert msg.startswith("antifraud.yaml:4: field 'officers[0].phone' must be text, not int")
     assert "13800001111" in msg
 
 
