@@ -58,7 +58,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Bump whenever the output of :func:`prepare` changes for the same inputs.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: every prepared font has a size + sha256 record; coverage files carry a digest
 
 #: Characters every prepared font contains, whatever the text needs: printable ASCII,
 #: common full-width punctuation, the ideographic space and full-width digits.
@@ -351,32 +351,44 @@ def coverage(src: FontSource) -> frozenset[int]:
     if cov is not None:
         return cov
     cache_file = _fonts_dir(None) / f"coverage-{fhash[:32]}-{src.index}.json"
-    cov = _load_coverage(cache_file)
+    cov = _load_coverage(cache_file, fhash, src.index)
     if cov is None:
         with _open_font(path, src.index, lazy=True) as font:
             _name_glyphs_by_index(font)
             cov = frozenset(_best_cmap(font, path))
         ranges = _to_ranges(sorted(cov))
         payload = json.dumps(
-            {"format": FORMAT_VERSION, "sha256": fhash, "index": src.index, "ranges": ranges},
+            {"format": FORMAT_VERSION, "sha256": fhash, "index": src.index, "ranges": ranges,
+             "check": _ranges_digest(ranges)},
             separators=(",", ":"),
         ).encode()
         try:
-            _atomic_write(cache_file, payload)
-        except OSError as e:  # a read-only cache must not break the build
-            log.warning("cannot write font coverage cache %s: %s", cache_file, e)
+            _cache_write(cache_file, payload)
+        except FontError as e:  # the coverage is known now; an unwritable cache only costs time next build
+            log.warning("warning: %s", e)
     with _lock:
         _coverage_cache[key] = cov
     return cov
 
 
-def _load_coverage(cache_file: Path) -> frozenset[int] | None:
+def _ranges_digest(ranges: list) -> str:
+    return hashlib.sha256(json.dumps(ranges, separators=(",", ":")).encode()).hexdigest()
+
+
+def _load_coverage(cache_file: Path, fhash: str | None = None, index: int | None = None) -> frozenset[int] | None:
+    """The cached coverage, or None when absent or not exactly what we wrote for this font (a damaged
+    file that claimed extra code points would let a missing glyph print as a blank box)."""
     try:
         obj = json.loads(cache_file.read_bytes())
         if obj.get("format") != FORMAT_VERSION:
             return None
+        if fhash is not None and (obj.get("sha256") != fhash or obj.get("index") != index):
+            return None
+        if obj.get("check") != _ranges_digest(obj["ranges"]):
+            log.warning("warning: font coverage cache %s is damaged; recomputing it", cache_file)
+            return None
         return frozenset(c for a, b in obj["ranges"] for c in range(a, b + 1))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -430,7 +442,80 @@ def _cache_root(cache_dir: Path | None) -> Path:
 
 
 def _fonts_dir(cache_dir: Path | None) -> Path:
+    if cache_dir is None and _fallback_dir is not None:
+        return _fallback_dir
     return _cache_root(cache_dir) / "fonts"
+
+
+# Set once the configured cache folder turned out unusable (a file, read-only, full): the rest of the
+# process prepares fonts in a private temporary folder instead of failing the build.
+_fallback_dir: Path | None = None
+
+
+def _use_fallback(failed: Path, e: OSError) -> Path:
+    global _fallback_dir
+    with _lock:
+        if _fallback_dir is None:
+            _fallback_dir = _private_temp_dir()
+            log.warning("warning: font cache %s cannot be written (%s); using %s for this build",
+                        failed.parent, e.strerror or e, _fallback_dir)
+        return _fallback_dir
+
+
+def _shared_temp_dir() -> Path:
+    return Path(tempfile.gettempdir()) / f"antifraud-fonts-{os.getuid() if hasattr(os, 'getuid') else 0}"
+
+
+def _ours(folder: Path) -> bool:
+    """A real folder (not a symlink) owned by this user: safe to read prepared fonts from."""
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    import stat
+
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == (os.getuid() if hasattr(os, "getuid") else st.st_uid)
+
+
+def _earlier_fallback(target: Path) -> Path | None:
+    folder = _fallback_dir or _shared_temp_dir()
+    if folder == target.parent or not _ours(folder):
+        return None
+    candidate = folder / target.name
+    return candidate if candidate.exists() and _cache_hit(candidate) else None
+
+
+def _private_temp_dir() -> Path:
+    """A per-user folder under the system temp folder, reused by later builds; a fresh one when that
+    name is taken by something we do not own (another user's folder, a symlink)."""
+    base = _shared_temp_dir()
+    try:
+        base.mkdir(mode=0o700, exist_ok=True)
+        if _ours(base):
+            probe = base / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+            return base
+    except (OSError, AttributeError):
+        pass
+    return Path(tempfile.mkdtemp(prefix="antifraud-fonts-"))
+
+
+def _cache_write(target: Path, data: bytes) -> Path:
+    """Write a cache file atomically; when the cache folder cannot take it, write it to the fallback
+    folder instead. Returns where the file now is."""
+    try:
+        _atomic_write(target, data)
+        return target
+    except OSError as e:
+        if _fallback_dir is not None and target.parent == _fallback_dir:
+            raise FontError(f"cannot write the font cache in {target.parent} ({e.strerror or e})") from None
+        moved = _use_fallback(target, e) / target.name
+        try:
+            _atomic_write(moved, data)
+        except OSError as e2:
+            raise FontError(f"cannot write the font cache in {moved.parent} ({e2.strerror or e2})") from None
+        return moved
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
@@ -498,19 +583,61 @@ def prepare(fontset: FontSet, charset: str, cache_dir: Path | None = None) -> Pr
         key = _face_key(_file_hash(Path(src.path)), src, cps)
         target = out_dir / _out_name(src, key)
         targets[src] = target
-        if not _cache_hit(target):
+        if _cache_hit(target):
+            continue
+        earlier = _earlier_fallback(target) if cache_dir is None else None
+        if earlier is not None:  # the cache folder failed in an earlier build: reuse what it prepared
+            log.warning("warning: using the font prepared in %s by an earlier build (the font cache %s could "
+                        "not be written then)", earlier.parent, target.parent)
+            targets[src] = earlier
+        else:
             todo.setdefault((Path(src.path), src.index), []).append(src)
     for (path, index), srcs in todo.items():
-        _build_group(path, index, srcs, cps, {s: targets[s] for s in srcs})
+        built = {s: targets[s] for s in srcs}
+        _build_group(path, index, srcs, cps, built)
+        targets.update(built)  # a face may have gone to the fallback folder
     return PreparedFonts(regular=targets[fontset.regular], bold=targets[fontset.bold])
 
 
+def _record(target: Path) -> Path:
+    """Next to each prepared font: its size and sha256, written after the font itself."""
+    return target.with_name(target.name + ".sha256")
+
+
 def _cache_hit(target: Path) -> bool:
+    """True only for a prepared font whose size and sha256 match the record written with it: a
+    truncated, scrambled or hand-edited file is rebuilt, never embedded (it would print blank glyphs)."""
     try:
-        with open(target, "rb") as fh:
-            return fh.read(4) == b"\x00\x01\x00\x00"
-    except OSError:
+        size_text, digest = _record(target).read_text(encoding="ascii").split()
+        data = target.read_bytes()
+        st = os.stat(target)
+    except (OSError, ValueError):
         return False
+    if len(data) != int(size_text) or hashlib.sha256(data).hexdigest() != digest:
+        log.warning("warning: font cache file %s is damaged; preparing it again", target)
+        return False
+    with _lock:  # register() names the font by this hash: no need to read the file again
+        _hash_cache[(str(target.resolve()), st.st_size, st.st_mtime_ns)] = digest
+    return True
+
+
+def _store_font(target: Path, data: bytes) -> Path:
+    """Write a prepared font and its record; to the fallback folder when the cache cannot take them."""
+    record = f"{len(data)} {hashlib.sha256(data).hexdigest()}\n".encode()
+    try:
+        _atomic_write(target, data)
+        _atomic_write(_record(target), record)
+        return target
+    except OSError as e:
+        if _fallback_dir is not None and target.parent == _fallback_dir:
+            raise FontError(f"cannot write the font cache in {target.parent} ({e.strerror or e})") from None
+        moved = _use_fallback(target, e) / target.name
+    try:
+        _atomic_write(moved, data)
+        _atomic_write(_record(moved), record)
+    except OSError as e:
+        raise FontError(f"cannot write the font cache in {moved.parent} ({e.strerror or e})") from None
+    return moved
 
 
 @contextmanager
@@ -581,7 +708,7 @@ def _build_group(path: Path, index: int, srcs: list[FontSource], cps: list[int],
                 raise
             except Exception as e:
                 raise FontError(f"{path}: cannot convert font ({type(e).__name__}: {e})") from None
-            _atomic_write(targets[src], buf.getvalue())
+            targets[src] = _store_font(targets[src], buf.getvalue())
             timer.step(f"save {_wght_key(src.wght)}")
     timer.report()
 
