@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fonts as fontlib
-from .compose import compose, partials, template_digests, find_template, TEMPLATE_SUFFIX
-from .clock import build_clock
+from .clock import BuildClock, build_clock
+from .compose import compose_xml, with_fingerprint
 from .errors import AntifraudError, Location, Problem
 from .loader import Project
-from .plan import PRODUCTS, Job, make_jobs, shard
+from .plan import Job, existing_outputs, make_jobs, shard
 from .write import Manifest, write_outputs
 
 
@@ -26,6 +26,7 @@ class BuildOptions:
     force: bool = False
     check: bool = False
     shard: tuple[int, int] | None = None
+    clock: BuildClock | None = None  # the build day; None: from SOURCE_DATE_EPOCH or today
 
 
 @dataclass
@@ -133,11 +134,6 @@ _WORKER: dict = {}
 log = logging.getLogger("antifraud")
 
 
-def build_epoch() -> int:
-    """The date written into the PDFs (see clock.build_clock)."""
-    return build_clock().epoch
-
-
 def _init_worker(project: Project, state: FontState, epoch: int) -> None:
     from .render import FontNames  # ReportLab is imported only when something is rendered: no-op builds stay fast
 
@@ -145,19 +141,16 @@ def _init_worker(project: Project, state: FontState, epoch: int) -> None:
     _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered), epoch=epoch)
 
 
-def render_job(job: Job) -> tuple[Job, bytes | None, list[Problem]]:
-    """Compose and render one job with the fonts registered for this process."""
-    from .render import render_pdf, render_sheet
+def render_job(work: tuple[Job, str, str]) -> tuple[Job, bytes | None, list[Problem]]:
+    """Parse and render one composed job with the fonts registered for this process."""
+    from .layoutdoc import parse
+    from .render import render_document
 
+    job, xml, origin = work
     project, fonts = _WORKER["project"], _WORKER["fonts"]
     try:
-        doc, origin = compose(project, job)
-        epoch = _WORKER["epoch"]
-        product = PRODUCTS[job.product]
-        if product.impose:
-            data = render_sheet(doc, fonts, origin, epoch, *product.impose)
-        else:
-            data = render_pdf(doc, fonts, origin, epoch)
+        spec = project.products[job.product]
+        data = render_document(parse(xml, origin), fonts, origin, _WORKER["epoch"], spec.sizes[job.size])
         return job, data, []
     except AntifraudError as e:
         return job, None, e.problems
@@ -167,15 +160,15 @@ def render_job(job: Job) -> tuple[Job, bytes | None, list[Problem]]:
                                    "this is a bug in antifraud; run with -v and report the traceback")]
 
 
-def run_jobs(project: Project, state: FontState, jobs: list[Job], workers: int, reporter=None):
-    """Render jobs, in worker processes when it pays; yields (job, bytes|None, problems) in job order."""
-    if not jobs:
+def run_jobs(project: Project, state: FontState, work: list[tuple[Job, str, str]], workers: int, epoch: int,
+             reporter=None):
+    """Render composed jobs, in worker processes when it pays; yields (job, bytes|None, problems) in order."""
+    if not work:
         return
-    epoch = build_epoch()
-    if workers <= 1 or len(jobs) <= 2:
+    if workers <= 1 or len(work) <= 2:
         _init_worker(project, state, epoch)
-        for job in jobs:
-            result = render_job(job)
+        for item in work:
+            result = render_job(item)
             if reporter:
                 reporter.done(result[0].path, ok=result[1] is not None)
             yield result
@@ -184,69 +177,74 @@ def run_jobs(project: Project, state: FontState, jobs: list[Job], workers: int, 
     from concurrent.futures import ProcessPoolExecutor
 
     if "fork" in mp.get_all_start_methods():
-        # Set up once in this process (ReportLab imported, fonts registered, templates compiled): the
-        # forked workers inherit all of it instead of each doing it again.
+        # Set up once in this process (ReportLab imported, fonts registered): the forked workers inherit it.
         _init_worker(project, state, epoch)
-        _warm_templates(project, jobs)
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
     else:
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(project, state, epoch))
     with pool:
-        chunk = max(1, len(jobs) // (workers * 4))
-        for result in pool.map(render_job, jobs, chunksize=chunk):
+        chunk = max(1, len(work) // (workers * 4))
+        for result in pool.map(render_job, work, chunksize=chunk):
             if reporter:
                 reporter.done(result[0].path, ok=result[1] is not None)
             yield result
 
 
-def _warm_templates(project: Project, jobs: list[Job]) -> None:
-    from .compose import environment
-
-    env = environment(tuple(project.template_dirs))
-    for name in sorted({PRODUCTS[j.product].template for j in jobs}):
-        try:
-            env.get_template(name + TEMPLATE_SUFFIX)
-        except Exception:  # a broken template is reported by the job that uses it
-            pass
-
-
 # ---------------------------------------------------------------- entry points
 
-def plan_jobs(project: Project, options: BuildOptions, fonts_digest: str) -> list[Job]:
-    jobs = make_jobs(project, options.audiences, options.products, options.units, template_digests(project),
-                     fonts_digest, build_clock().day)
+def plan_jobs(project: Project, options: BuildOptions, clock: BuildClock) -> list[Job]:
+    jobs = make_jobs(project, options.audiences, options.products, options.units, clock.day)
     if options.shard:
         jobs = shard(jobs, *options.shard)
     return jobs
 
 
+def compose_jobs(project: Project, jobs: list[Job], clock: BuildClock, fonts_digest: str):
+    """Compose every job (cheap: no fonts, no ReportLab) and fingerprint what each one would print.
+    Returns ([(job with fingerprint, xml, origin)], [(job, problems)])."""
+    composed, failures = [], []
+    for job in jobs:
+        try:
+            xml, origin = compose_xml(project, job, clock.day)
+        except AntifraudError as e:
+            failures.append((job, e.problems))
+            continue
+        composed.append((with_fingerprint(project, job, xml, fonts_digest), xml, origin))
+    return composed, failures
+
+
 def build_project(project: Project, options: BuildOptions, reporter=None) -> BuildReport:
     start = time.perf_counter()
     report = BuildReport(check=options.check)
-    jobs = plan_jobs(project, options, font_digest(project))
+    clock = options.clock or build_clock()
+    jobs = plan_jobs(project, options, clock)
+    composed, failures = compose_jobs(project, jobs, clock, font_digest(project))
+    if failures:
+        report.failed = [job.path for job, _ in failures]
+        report.problems = merge_problems(failures)
+        report.seconds = time.perf_counter() - start
+        return report
     out = Path(options.out)
     manifest = Manifest.load(out)
     todo = []
-    for job in jobs:
-        if not options.force and manifest.is_fresh(out, job):
-            report.up_to_date.append(job.path)
+    for item in composed:
+        if not options.force and manifest.is_fresh(out, item[0]):
+            report.up_to_date.append(item[0].path)
         else:
-            todo.append(job)
-    existing = {(u, a, p) for u in ([u.id for u in project.units] or [None])
-                for a in project.audiences for p in PRODUCTS}
-    report.removed = manifest.orphans(existing)
+            todo.append(item)
+    report.removed = manifest.orphans(existing_outputs(project))
     if options.check or not todo:  # nothing to render: no font is prepared, ReportLab is not even imported
-        report.stale = [j.path for j in todo] + report.removed
+        report.stale = [job.path for job, _, _ in todo] + report.removed
         if report.removed and not options.check:
-            write_outputs(out, {}, manifest, report.removed)
+            write_outputs(out, {}, manifest, report.removed, clock)
         report.seconds = time.perf_counter() - start
         return report
     state = prepare_fonts(project)
     workers = options.jobs or os.cpu_count() or 1
     if reporter:
         reporter.start(len(todo))
-    results, failures = {}, []
-    for job, data, problems in run_jobs(project, state, todo, workers, reporter):
+    results = {}
+    for job, data, problems in run_jobs(project, state, todo, workers, clock.epoch, reporter):
         if data is None:
             report.failed.append(job.path)
             failures.append((job, problems))
@@ -257,27 +255,27 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
         reporter.finish()
     report.problems = merge_problems(failures)
     if not report.failed and results:
-        write_outputs(out, results, manifest, report.removed)
+        write_outputs(out, results, manifest, report.removed, clock)
     report.seconds = time.perf_counter() - start
     return report
 
 
-def check_project(project: Project) -> str:
-    """Compose and render every audience x product (and each unit's card) in memory; raise on any problem."""
+def check_project(project: Project, clock: BuildClock | None = None) -> str:
+    """Compose every audience x product x unit; render all of the first unit's and, for the other units, the
+    first audience's of each product, in memory. Raise on any problem."""
+    clock = clock or build_clock()
     state = prepare_fonts(project)
-    for product in PRODUCTS.values():
-        find_template(project, product.template + TEMPLATE_SUFFIX)
-    partials(project)
-    jobs = make_jobs(project, list(project.audiences), list(PRODUCTS), [], template_digests(project), state.digest,
-                     build_clock().day)
-    if project.units:  # every unit's card, but the other products once per audience are enough
-        first = project.units[0].id
-        jobs = [j for j in jobs if j.unit == first or j.product == "card"]
-    failures = [(job, found) for job, data, found in run_jobs(project, state, jobs, workers=1) if found]
+    jobs = make_jobs(project, list(project.audiences), list(project.products), [], clock.day)
+    composed, failures = compose_jobs(project, jobs, clock, state.digest)
+    if project.units:  # every unit differs only in its officer and name: one audience per product is enough
+        first_unit, first_audience = project.units[0].id, next(iter(project.audiences))
+        composed = [c for c in composed if c[0].unit == first_unit or c[0].audience == first_audience
+                    or project.products[c[0].product].per != "audience"]
+    failures += [(job, found) for job, data, found in run_jobs(project, state, composed, 1, clock.epoch) if found]
     if failures:
         raise AntifraudError(merge_problems(failures))
-    return (f"ok: {len(project.cases)} cases, {len(project.audiences)} audiences, {len(project.units)} units; "
-            f"{len(jobs)} documents composed and rendered without problems")
+    return (f"ok: {len(project.cases)} cases, {len(project.audiences)} audiences, {len(project.products)} products, "
+            f"{len(project.units)} units; {len(jobs)} documents composed, {len(composed)} rendered without problems")
 
 
 def merge_problems(failures: list[tuple[Job, list[Problem]]]) -> list[Problem]:

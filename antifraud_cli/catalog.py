@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from .loader import Project
-from .plan import PRODUCTS
 
 
 def describe(project: Project, what: str) -> list[dict]:
@@ -14,7 +13,12 @@ def describe(project: Project, what: str) -> list[dict]:
                  "cases": [c.id for c in project.cases.values() if a.id in c.audiences],
                  "source": str(a.where())} for a in project.audiences.values()]
     if what == "products":
-        return [{"id": p.id, "name": p.name, "size": p.size} for p in PRODUCTS.values()]
+        return [{"id": p.id, "name": p.name, "per": p.per, "pages": p.pages, "cases": p.cases,
+                 "format": p.format, "file": p.filename, "default": p.default,
+                 "sizes": {n: {"w": s.w, "h": s.h, **({"impose": s.impose.model_dump()} if s.impose else {})}
+                           for n, s in p.sizes.items()},
+                 "size": p.describe_sizes(), "template": p.template, "source": str(p.where())}
+                for p in project.products.values()]
     rows = []
     for unit in project.units:
         officer = project.officer_for(unit)

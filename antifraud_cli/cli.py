@@ -71,16 +71,20 @@ def cli(ctx: click.Context, project: Path | None, verbose: bool) -> None:
 
 
 @cli.command()
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="The day to check for (seasonal cases). Default: SOURCE_DATE_EPOCH, else today (UTC).")
 @click.pass_obj
-def check(obj: Context) -> None:
+def check(obj: Context, date: str | None) -> None:
     """Validate the project: data, references, templates, glyphs, QR payloads.
 
     Example: antifraud check
     """
     from .build import check_project
+    from .clock import build_clock
 
+    clock = build_clock(date)
     project = obj.load()
-    summary = check_project(project)
+    summary = check_project(project, clock)
     click.echo(summary)
 
 
@@ -107,7 +111,8 @@ def list_(obj: Context, what: str, as_json: bool) -> None:
         elif what == "units":
             extra = f"  {row['officer'] or '(no officer)'} {row['phone'] or ''}".rstrip()
         elif what == "products":
-            extra = f"  {row['size']}"
+            kit = ", in the default kit" if row["default"] else ""
+            extra = f"  per {row['per']}{kit}; {row['size']}"
         click.echo(f"{row['id']:<24} {label}{extra}")
 
 
@@ -129,7 +134,8 @@ def init(directory: Path, force: bool) -> None:
 
 @cli.command()
 @click.option("-a", "--audience", "audiences", multiple=True, metavar="ID", help="Audience id (repeatable; default all).")
-@click.option("-p", "--product", "products", multiple=True, metavar="ID", help="Product id (repeatable; default all).")
+@click.option("-p", "--product", "products", multiple=True, metavar="ID",
+              help="Product id (repeatable; default: the kit, or defaults.products).")
 @click.option("-u", "--unit", "units", multiple=True, metavar="ID", help="Unit id (repeatable; default all units).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Output folder.")
@@ -137,8 +143,12 @@ def init(directory: Path, force: bool) -> None:
 @click.option("--force", is_flag=True, help="Render everything, even what is up to date.")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if any output is missing or stale.")
 @click.option("--shard", default=None, metavar="K/N", help="Build only the K-th of N disjoint slices of the jobs.")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="The day the build is for: seasonal cases and the date in the PDFs. "
+                   "Default: SOURCE_DATE_EPOCH, else today (UTC).")
 @click.pass_obj
-def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool, check_only: bool, shard) -> None:
+def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool, check_only: bool, shard,
+          date: str | None) -> None:
     """Render the PDFs: OUT/[unit/]audience/product.pdf and OUT/manifest.json.
 
     Example: antifraud build --audience elderly --product leaflet
@@ -146,10 +156,13 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
     from .build import BuildOptions, build_project
     from .progress import Reporter
 
+    from .clock import build_clock
+
     shard_pair = _parse_shard(shard)
+    clock = build_clock(date)  # a bad --date or SOURCE_DATE_EPOCH stops here, before anything is read or written
     project = obj.load()
     options = BuildOptions(audiences=list(audiences), products=list(products), units=list(units), out=out,
-                           jobs=jobs, force=force, check=check_only, shard=shard_pair)
+                           jobs=jobs, force=force, check=check_only, shard=shard_pair, clock=clock)
     reporter = Reporter(verbose=obj.verbose)
     report = build_project(project, options, reporter=reporter)
     if report.failed:

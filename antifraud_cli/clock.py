@@ -17,7 +17,7 @@ from .errors import Location, Problem, UsageError
 @dataclass(frozen=True)
 class BuildClock:
     day: dt.date  # the day the build is for (UTC)
-    epoch: int    # the timestamp written into PDFs: midnight UTC of `day`, or SOURCE_DATE_EPOCH exactly
+    epoch: int    # the time written into the outputs: SOURCE_DATE_EPOCH exactly, else midnight UTC of `day`
     source: str   # "--date", "SOURCE_DATE_EPOCH" or "today", for the manifest
 
     @property
@@ -43,5 +43,5 @@ def build_clock(date_option: str | None = None, environ: dict | None = None) -> 
                                      "or unset it"))
         epoch = int(text)
         return BuildClock(dt.datetime.fromtimestamp(epoch, dt.timezone.utc).date(), epoch, "SOURCE_DATE_EPOCH")
-    now = int(time.time())
-    return BuildClock(dt.datetime.fromtimestamp(now, dt.timezone.utc).date(), now, "today")
+    today = dt.datetime.fromtimestamp(time.time(), dt.timezone.utc).date()
+    return BuildClock(today, calendar.timegm(today.timetuple()), "today")  # same day, same bytes

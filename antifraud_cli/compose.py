@@ -1,22 +1,62 @@
-"""Compose stage: a job's data + its product template (Jinja2) -> layout document (layoutdoc.Node).
+"""Compose stage: a job's data + its product template (Jinja2) -> the layout document (XML text) it prints.
 
-Autoescape is on and undefined names are errors: data is always text, never markup.
+A project template is data, never code: every template runs in Jinja's sandbox, only files inside the
+template folders can be loaded (symlinks resolved), and a render that loops or writes too much stops with
+a `template:line` error naming the budget. Autoescape is on and undefined names are errors.
+
+The fingerprint of an output is a hash of exactly what the renderer receives (the composed document), the
+product spec, the fonts and the tool's own code: an output is stale if and only if what it prints, or how,
+changed.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+import time
 import traceback
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
 from .errors import AntifraudError, Location, Problem
-from .layoutdoc import Node, parse
 from .loader import Project
 from .paths import display
-from .plan import PRODUCTS, Job
+from .plan import Job
 
-TEMPLATE_SUFFIX = ".xml.j2"
+OUTPUT_BUDGET = 4_000_000  # characters of layout document a template may write
+TIME_BUDGET = 20.0  # seconds one template render may take
+LOOP_BUDGET = 200_000  # iterations of range() in one render
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+class _Budget:
+    """Counts what one render spends; the sandbox and the loop helpers call `spend`."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.steps = 0
+
+    def spend(self, steps: int = 1) -> None:
+        self.steps += steps
+        if self.steps > LOOP_BUDGET:
+            raise BudgetExceeded(f"the template ran more than {LOOP_BUDGET:,} loop steps")
+        if time.monotonic() - self.start > TIME_BUDGET:
+            raise BudgetExceeded(f"the template took longer than {TIME_BUDGET:g} s")
+
+
+_BUDGET: list[_Budget] = []  # the render in progress (compose runs one render at a time per process)
+
+
+def _budgeted_range(*args):
+    budget = _BUDGET[-1]
+    for i in range(*args):
+        budget.spend()
+        yield i
 
 
 def environment(template_dirs: tuple[Path, ...]):
@@ -25,15 +65,45 @@ def environment(template_dirs: tuple[Path, ...]):
 
 @lru_cache(maxsize=8)
 def _environment(dirs: tuple[str, ...]):
-    import jinja2  # only needed when something is rendered
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(list(dirs)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
-    env.globals["src"] = source_of
+    class Sandbox(SandboxedEnvironment):
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+                raise BudgetExceeded("the template raised a number to a power above 64")
+            if operator == "*" and (isinstance(left, (str, list)) or isinstance(right, (str, list))):
+                count = right if isinstance(left, (str, list)) else left
+                if isinstance(count, int) and count * len(left if isinstance(left, (str, list)) else right) \
+                        > OUTPUT_BUDGET:
+                    raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+            return super().call_binop(context, operator, left, right)
+
+    env = Sandbox(loader=_FolderLoader(list(dirs)), autoescape=True, undefined=jinja2.StrictUndefined,
+                  trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.globals.clear()  # no lipsum, cycler, joiner, namespace, dict: only what templates are documented to use
+    env.globals.update(src=source_of, max=max, min=min, range=_budgeted_range)
     env.filters["chars"] = len
-    env.globals.update(max=max, min=min)
     return env
+
+
+class _FolderLoader:
+    """jinja2.FileSystemLoader that refuses files whose real path is outside the template folders."""
+
+    def __new__(cls, folders):
+        import jinja2
+
+        class FolderLoader(jinja2.FileSystemLoader):
+            def get_source(self, environment, template):
+                source, filename, uptodate = super().get_source(environment, template)
+                real = Path(filename).resolve()
+                if not any(real.is_relative_to(Path(f).resolve()) for f in self.searchpath):
+                    raise jinja2.TemplateNotFound(f"{template} (it leads outside the template folders)")
+                return source, filename, uptodate
+
+        return FolderLoader(folders)
 
 
 def source_of(model, *field) -> str:
@@ -47,17 +117,6 @@ def source_of(model, *field) -> str:
     return f"{loc.path}:{loc.line or 1}" + (f" ({name})" if name else "")
 
 
-def template_digests(project: Project) -> dict[str, str]:
-    """Hash of each product template and every partial (files starting with `_`) it may include."""
-    out = {}
-    for name in {p.template for p in PRODUCTS.values()}:
-        h = hashlib.sha256()
-        for path in [find_template(project, name + TEMPLATE_SUFFIX)] + partials(project):
-            h.update(path.name.encode() + b"\0" + path.read_bytes())
-        out[name] = h.hexdigest()
-    return out
-
-
 def find_template(project: Project, filename: str) -> Path:
     for folder in project.template_dirs:
         if (folder / filename).is_file():
@@ -66,47 +125,92 @@ def find_template(project: Project, filename: str) -> Path:
                                  "looked in: " + ", ".join(display(d) for d in project.template_dirs)))
 
 
-def partials(project: Project) -> list[Path]:
-    seen: dict[str, Path] = {}
-    for folder in project.template_dirs:
-        for path in sorted(folder.glob("_*.j2")):
-            seen.setdefault(path.name, path)
-    return [seen[k] for k in sorted(seen)]
-
-
-def context(project: Project, job: Job) -> dict:
+def context(project: Project, job: Job, day) -> dict:
     audience = project.audiences[job.audience]
     unit = project.unit(job.unit) if job.unit else None
-    product = PRODUCTS[job.product]
-    poster_size = project.config.defaults.poster_size if project.config else "A3"
+    spec = project.products[job.product]
+    size = spec.sizes[job.size]
     return {
         "audience": audience, "reading": audience.reading, "voice": audience.voice, "palette": audience.palette,
         "cases": [project.cases[c] for c in job.cases],
         "station": project.station, "has_station": project.config is not None,
         "qr": project.qr, "unit": unit, "officer": project.officer_for(unit),
-        "product": product, "poster_size": poster_size,
-        "hotline": "96110", "police": "110", "version": __version__,
+        "product": spec, "page": {"name": job.size, "w": size.w, "h": size.h},
+        "poster_size": job.size,  # older templates' name for the poster's size variant
+        "today": day, "hotline": "96110", "police": "110", "version": __version__,
     }
 
 
-def compose(project: Project, job: Job) -> tuple[Node, str]:
-    """Render the job's template and parse it; returns (layout document, template path for messages)."""
-    product = PRODUCTS[job.product]
-    path = find_template(project, product.template + TEMPLATE_SUFFIX)
+def compose_xml(project: Project, job: Job, day) -> tuple[str, str]:
+    """Render the job's template; returns (layout document text, template path for messages)."""
+    spec = project.products[job.product]
+    path = find_template(project, spec.template)
     shown = display(path)
     import jinja2
 
     env = environment(tuple(project.template_dirs))
+    _BUDGET.append(_Budget())
     try:
-        xml = env.get_template(path.name).render(context(project, job))
+        pieces, size = [], 0
+        for piece in env.get_template(spec.template).generate(context(project, job, day)):
+            size += len(piece)
+            if size > OUTPUT_BUDGET:
+                raise BudgetExceeded(f"the template wrote more than {OUTPUT_BUDGET:,} characters")
+            _BUDGET[-1].spend(0)
+            pieces.append(piece)
+        return "".join(pieces), f"{shown} (rendered)"
+    except BudgetExceeded as e:
+        raise AntifraudError(Problem(_template_location(e, shown), f"template stopped: {e}",
+                                     "a template may not loop or write without end; check its loops")) from None
     except jinja2.TemplateSyntaxError as e:
         raise AntifraudError(Problem(Location(display(Path(e.filename)) if e.filename else shown, e.lineno),
                                      f"template syntax error: {e.message}")) from None
-    except jinja2.TemplateError as e:
+    except jinja2.exceptions.SecurityError as e:
+        raise AntifraudError(Problem(_template_location(e, shown), f"template not allowed: {e}",
+                                     "templates may use the data and helpers listed in docs/templates.md")) from None
+    except (jinja2.TemplateError, RecursionError, TypeError, ValueError, ArithmeticError) as e:
         raise AntifraudError(Problem(_template_location(e, shown), f"template error: {e}",
                                      "check the names used in the template (docs/templates.md lists them)")) from None
-    origin = f"{shown} (rendered)"
+    finally:
+        _BUDGET.pop()
+
+
+def compose(project: Project, job: Job, day):
+    """The job's parsed layout document and its origin, for the renderer."""
+    from .layoutdoc import parse
+
+    xml, origin = compose_xml(project, job, day)
     return parse(xml, origin), origin
+
+
+_SRC_ATTR = re.compile(r' src="[^"]*"')
+
+
+def fingerprint(project: Project, job: Job, xml: str, fonts_digest: str) -> str:
+    """A hash of what the renderer receives. `src` attributes (file:line, for messages only) are left out, so
+    a comment added to a case file does not re-render everything below it."""
+    spec = project.products[job.product].model_dump(mode="json")
+    h = hashlib.sha256()
+    for part in (_SRC_ATTR.sub("", xml), json.dumps(spec, sort_keys=True, ensure_ascii=False),
+                 job.size, fonts_digest, tool_digest()):
+        h.update(part.encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+def with_fingerprint(project: Project, job: Job, xml: str, fonts_digest: str) -> Job:
+    return replace(job, fingerprint=fingerprint(project, job, xml, fonts_digest))
+
+
+@lru_cache(maxsize=1)
+def tool_digest() -> str:
+    """The tool's version, its own code and ReportLab's version: editing antifraud never leaves stale outputs."""
+    import reportlab
+
+    h = hashlib.sha256(f"antifraud {__version__}\0reportlab {reportlab.Version}\0".encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def _template_location(error: BaseException, fallback: str) -> Location:

@@ -1,8 +1,6 @@
 """Load stage: the project folder and the built-in library -> validated models with source locations."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,10 +8,11 @@ from .colors import contrast_ratio
 from .errors import AntifraudError, Location, Problem, ProblemList
 from .models import Audience, Case, Config, Officer, QRConfig, Station, Unit
 from .paths import builtin_dir, display
+from .products import ProductSpec
+from .roster import load_roster
 from .yamlsource import load_yaml, validate
 
 CONFIG_NAME = "antifraud.yaml"
-ROSTER_COLUMNS = ("unit_id", "unit_name", "name", "title", "phone")
 NATIONAL_STATION = Station(name="全国反诈预警劝阻专线", phone=None)
 
 
@@ -27,8 +26,11 @@ class Project:
     audiences: dict[str, Audience]
     units: list[Unit] = field(default_factory=list)
     officers: list[Officer] = field(default_factory=list)
+    products: dict[str, ProductSpec] = field(default_factory=dict)
     template_dirs: list[Path] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)  # every data file read, for fingerprints
+    local_cases: set[str] = field(default_factory=set)  # the project's own cases that override no built-in one
+    notes: list[Problem] = field(default_factory=list)  # not errors, but worth a look: `check` prints them
 
     @property
     def station(self) -> Station:
@@ -41,10 +43,8 @@ class Project:
     def officer_for(self, unit: Unit | None) -> Officer | None:
         if unit is None:
             return None
-        for officer in self.officers:
-            if officer.name == unit.officer or unit.id in officer.units:
-                return officer
-        return None
+        named = next((o for o in self.officers if o.name == unit.officer), None)  # the unit's own choice first
+        return named or next((o for o in self.officers if unit.id in o.units), None)
 
     def unit(self, unit_id: str) -> Unit:
         return next(u for u in self.units if u.id == unit_id)
@@ -62,8 +62,10 @@ def load_project(root: Path | None = None) -> Project:
                                      "give an existing folder to --project, or run `antifraud init DIR`"))
     files: list[Path] = []
 
-    cases = _load_layered(Case, "cases", root, problems, files)
+    local_cases: set[str] = set()
+    cases = _load_layered(Case, "cases", root, problems, files, local_cases)
     audiences = _load_layered(Audience, "audiences", root, problems, files)
+    products = _load_layered(ProductSpec, "products", root, problems, files)
 
     config = None
     config_path = root / CONFIG_NAME
@@ -77,29 +79,45 @@ def load_project(root: Path | None = None) -> Project:
 
     units: list[Unit] = list(config.units) if config else []
     officers: list[Officer] = list(config.officers) if config else []
+    notes: list[Problem] = []
     if config and config.roster:
         roster_path = root / config.roster
         if not roster_path.is_file():
             problems.add(config.where("roster"), f"roster file '{config.roster}' not found",
                          "put it in the project folder or fix the path")
+        elif not roster_path.resolve().is_relative_to(root.resolve()):
+            # the roster's cells appear in messages and on the cards: read it only from the project itself
+            problems.add(config.where("roster"), f"roster '{config.roster}' is outside the project folder",
+                         "copy the roster into the project folder and name it by its path there")
         else:
             files.append(roster_path)
-            r_units, r_officers, found = load_roster(roster_path, root)
-            problems.extend(found)
-            units += r_units
-            officers += r_officers
+            roster = load_roster(roster_path, root, taken={u.id for u in units})
+            problems.extend(roster.problems)
+            notes += roster.notes
+            units += roster.units
+            officers += roster.officers
+    if units:
+        for officer in officers:
+            if not officer.units and not any(u.officer == officer.name for u in units):
+                notes.append(Problem(officer.where("name"), f"officer '{officer.name}' is assigned to no unit",
+                                     "add the unit ids to their `units:`, or name them as a unit's officer"))
 
     _check_references(cases, audiences, config, units, officers, problems)
+    template_dirs = [d for d in (root / "templates", builtin_dir("templates")) if d.is_dir()]
+    _check_products(products, audiences, cases, config, template_dirs, problems)
     problems.raise_if_any()
 
-    template_dirs = [d for d in (root / "templates", builtin_dir("templates")) if d.is_dir()]
     return Project(root=root, config=config, cases=dict(sorted(cases.items())),
                    audiences=dict(sorted(audiences.items())), units=units, officers=officers,
-                   template_dirs=template_dirs, files=files)
+                   products=_product_order(products), template_dirs=template_dirs, files=files,
+                   local_cases=local_cases, notes=notes)
 
 
-def _load_layered(model, kind: str, root: Path, problems: ProblemList, files: list[Path]) -> dict:
-    """Built-in entries first; a project entry with the same id replaces the built-in one."""
+def _load_layered(model, kind: str, root: Path, problems: ProblemList, files: list[Path],
+                  local: set[str] | None = None) -> dict:
+    """Built-in entries first; a project entry with the same id replaces the built-in one.
+
+    `local` receives the ids only the project defines (not overrides): those lead the case order."""
     merged: dict = {}
     layers = [builtin_dir(kind)]
     project_dir = root / kind
@@ -128,6 +146,8 @@ def _load_layered(model, kind: str, root: Path, problems: ProblemList, files: li
             if path.stem != obj.id:
                 problems.add(where, f"id '{obj.id}' does not match the file name '{path.name}'",
                              f"rename the file to {obj.id}{path.suffix} or change the id")
+            if local is not None and folder is not layers[0] and obj.id not in merged:
+                local.add(obj.id)
             merged[obj.id] = obj
     return merged
 
@@ -148,6 +168,13 @@ def _check_references(cases, audiences, config, units, officers, problems: Probl
             problems.add(aud.where("id"), f"no case is meant for audience '{aud.id}'",
                          f"add '{aud.id}' to the audiences of some cases")
         _check_palette(aud, problems)
+    if config:
+        for i, cid in enumerate(config.focus):
+            if cid not in cases:
+                problems.add(config.where("focus", i), f"focus names unknown case '{cid}'",
+                             "run `antifraud list cases` to see the case ids")
+            elif cid in config.focus[:i]:
+                problems.add(config.where("focus", i), f"focus names case '{cid}' twice", "list each case once")
     if config and config.defaults.audiences:
         for i, aid in enumerate(config.defaults.audiences):
             if aid not in audiences:
@@ -180,6 +207,51 @@ def _check_references(cases, audiences, config, units, officers, problems: Probl
                          "one unit has one community officer; make the two agree")
 
 
+def _product_order(products: dict[str, ProductSpec]) -> dict[str, ProductSpec]:
+    """The default kit first (in its usual order: the biggest product first), then the others by id."""
+    kit = ["poster", "leaflet", "card", "card-sheet"]
+    return dict(sorted(products.items(), key=lambda kv: (not kv[1].default,
+                                                          kit.index(kv[0]) if kv[0] in kit else len(kit), kv[0])))
+
+
+def _check_products(products, audiences, cases, config, template_dirs, problems: ProblemList) -> None:
+    """Every product's template exists and what names a product or a size names a real one."""
+    known = ", ".join(sorted(products)) or "none"
+    for spec in products.values():
+        if not any((d / spec.template).is_file() for d in template_dirs):
+            problems.add(spec.where("template"), f"product '{spec.id}': template '{spec.template}' not found",
+                         "put it in the project's templates/ folder; looked in: "
+                         + ", ".join(display(d) for d in template_dirs))
+        if spec.audience and spec.audience not in audiences:
+            problems.add(spec.where("audience"), f"product '{spec.id}' names unknown audience '{spec.audience}'",
+                         "known audiences: " + ", ".join(sorted(audiences)))
+    for aud in audiences.values():
+        for pid in aud.reading.cases:
+            if pid not in products:
+                problems.add(aud.where("reading", "cases", pid), f"reading.cases names unknown product '{pid}'",
+                             f"known products: {known}")
+        for case in cases.values():  # the reading rule for list items: what the audience can take in at a glance
+            if aud.id not in case.audiences:
+                continue
+            for name in ("red_flags", "advice"):
+                for i, item in enumerate(getattr(case, name)):
+                    if len(item) > aud.reading.item_chars:
+                        problems.add(case.where(name, i), f"{name}[{i}] has {len(item)} characters, more than "
+                                     f"{aud.reading.item_chars} (reading.item_chars of audience '{aud.id}')",
+                                     "say it in fewer words, or split it into two items")
+    if config is None:
+        return
+    for i, pid in enumerate(config.defaults.products or []):
+        if pid not in products:
+            problems.add(config.where("defaults", "products", i), f"unknown product '{pid}'", f"known products: {known}")
+    for pid, size in config.defaults.sizes.items():
+        if pid not in products:
+            problems.add(config.where("defaults", "sizes", pid), f"unknown product '{pid}'", f"known products: {known}")
+        elif size not in products[pid].sizes:
+            problems.add(config.where("defaults", "sizes", pid), f"product '{pid}' has no size '{size}'",
+                         "its sizes: " + ", ".join(products[pid].sizes))
+
+
 def _check_palette(aud: Audience, problems: ProblemList) -> None:
     p, need = aud.palette, aud.reading.min_contrast
     for fg, bg in (("text", "background"), ("muted", "background"), ("primary", "background"),
@@ -188,108 +260,3 @@ def _check_palette(aud: Audience, problems: ProblemList) -> None:
         if ratio < need:
             problems.add(aud.where("palette", fg), f"palette: {fg} on {bg} has contrast {ratio:.1f}:1, "
                          f"below {need:g}:1 for audience '{aud.id}'", "darken the text colour or lighten the background")
-
-
-def load_roster(path: Path, root: Path | None = None) -> tuple[list[Unit], list[Officer], list[Problem]]:
-    """Roster rows (unit_id,unit_name,name,title,phone) from CSV (UTF-8/BOM/GB18030) or XLSX."""
-    shown = display(path, root)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        rows, problems = _xlsx_rows(path)
-    elif path.suffix.lower() == ".csv":
-        rows, problems = _csv_rows(path)
-    else:
-        return [], [], [Problem(Location(shown), f"roster must be a .csv or .xlsx file, not '{path.suffix}'",
-                                "in Excel: 另存为 → CSV UTF-8 or .xlsx")]
-    if problems:
-        return [], [], problems
-    if not rows:
-        return [], [], [Problem(Location(shown, 1), "roster is empty", "first row: " + ",".join(ROSTER_COLUMNS))]
-    header = [str(h or "").strip().lower() for h in rows[0][1]]
-    missing = [c for c in ROSTER_COLUMNS if c not in header]
-    if missing:
-        return [], [], [Problem(Location(shown, rows[0][0]), "roster is missing column(s): " + ", ".join(missing),
-                                "the first row must be: " + ",".join(ROSTER_COLUMNS))]
-    col = {name: header.index(name) for name in ROSTER_COLUMNS}
-    units: list[Unit] = []
-    officers: dict[str, Officer] = {}
-    lines: dict[str, dict] = {}
-    for row_no, cells in rows[1:]:
-        if not any(str(c or "").strip() for c in cells):
-            continue
-        values = {k: str(cells[i]).strip() if i < len(cells) and cells[i] is not None else "" for k, i in col.items()}
-        where = Location(shown, row_no)
-        bad = [k for k in ("unit_id", "unit_name", "name", "phone") if not values[k]]
-        if bad:
-            problems.append(Problem(where, "empty " + ", ".join(bad), "every row needs unit_id, unit_name, name and phone"))
-            continue
-        try:
-            unit = Unit(id=values["unit_id"], name=values["unit_name"], officer=values["name"])
-            existing = officers.get(values["name"])
-            officer = Officer(name=values["name"], title=values["title"] or "社区民警", phone=values["phone"],
-                              units=[*(existing.units if existing else []), values["unit_id"]])
-        except Exception as e:  # pydantic ValidationError: report its first message with the row
-            msg = e.errors()[0] if hasattr(e, "errors") else {"msg": str(e), "loc": ()}
-            fld = ".".join(map(str, msg["loc"])) or "row"
-            text = msg["msg"].removeprefix("Value error, ")
-            if fld == "id":
-                text, fld = f"'{values['unit_id']}' is not a valid id (lowercase letters, digits, dashes)", "unit_id"
-            problems.append(Problem(where, f"{fld}: {text}"))
-            continue
-        if existing and existing.phone != officer.phone:
-            problems.append(Problem(where, f"officer '{officer.name}' has two phone numbers in the roster",
-                                    f"{existing.phone} and {officer.phone}: keep one"))
-            continue
-        unit.locate(shown, {(): row_no, ("id",): row_no, ("officer",): row_no, ("name",): row_no})
-        lines.setdefault(officer.name, {(): row_no, ("name",): row_no})
-        officer.locate(shown, {**lines[officer.name], ("units",): row_no})
-        units.append(unit)
-        officers[officer.name] = officer
-    return units, list(officers.values()), problems
-
-
-def _csv_rows(path: Path) -> tuple[list, list[Problem]]:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes nearly any byte string
-        return [], [Problem(Location(display(path)), "roster is neither UTF-8 nor GB18030 text")]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    return [(i, row) for i, row in enumerate(reader, start=1)], []
-
-
-def _xlsx_rows(path: Path) -> tuple[list, list[Problem]]:
-    import openpyxl  # imported here: only rosters in Excel need it
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        return [], [Problem(Location(display(path)), f"cannot read Excel file: {e}", "save it again as .xlsx")]
-    sheet = book.worksheets[0]
-    rows = []
-    for i, row in enumerate(sheet.iter_rows(), start=1):
-        rows.append((i, [_cell_text(c) for c in row]))
-    book.close()
-    return rows, []
-
-
-def _cell_text(cell) -> str | None:
-    """Numbers typed into Excel lose their leading zeros; a zero-padded number format brings them back."""
-    value = cell.value
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        fmt = getattr(cell, "number_format", "") or ""
-        if fmt and set(fmt) == {"0"}:
-            return str(value).zfill(len(fmt))
-        return str(value)
-    return str(value)
-
-

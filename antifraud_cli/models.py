@@ -13,6 +13,7 @@ from .icons import ICON_NAMES
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE)]
+
 # Bidi controls make text (and a QR link) display in an order other than the stored one: a spoofing tool.
 _BIDI = {0x061C: "arabic letter mark", 0x200E: "left-to-right mark", 0x200F: "right-to-left mark",
          0x202A: "left-to-right embedding", 0x202B: "right-to-left embedding", 0x202C: "pop directional formatting",
@@ -36,9 +37,16 @@ def printable_text(value: str) -> str:
 Printed = Annotated[str, AfterValidator(printable_text)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True), AfterValidator(printable_text)]
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-()]{1,30}[0-9]$")
+# Chinese phone numbers as people write them: mobile 11 digits starting 13-19; landline with its area code
+# (010/02x + 8 digits, 0xxx + 7-8 digits), optionally +86 (area code then without its 0) and an extension.
+# Separators: spaces, dashes, brackets around the area code. Station lines may also be service numbers.
+MOBILE_RE = re.compile(r"^(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}$")
+LANDLINE_RE = re.compile(r"^(?:\+?86[ -]?\(?(?:10|2\d|[3-9]\d{2})\)?|\(?(?:010|02\d|0[3-9]\d{2})\)?)[ -]?"
+                         r"[2-9]\d{2,3}[ -]?\d{4}(?:(?:-|转|ext\.?|x)\d{1,6})?$")
+SERVICE_RE = re.compile(r"^(?:1\d{2}|1\d{4}|9\d{4}|95\d{4}|[48]00[ -]?\d{3}[ -]?\d{4})$")
+PHONE_HINT = ("a mobile number has 11 digits starting with 1 (13800001111); a landline starts with its area code "
+              "(0913-5212110)")
 
-PRODUCTS = ("poster", "leaflet", "card", "card-sheet")
 ICONS = ICON_NAMES
 
 
@@ -59,7 +67,6 @@ class Model(BaseModel):
         """The field's whole path in its file, as messages name it: `officers[1].phone`."""
         return field_path(self._prefix + tuple(field))
 
-
     def where(self, *field: str | int) -> Location:
         """Location of a field (or of the model itself), walking up to the nearest known line."""
         path = tuple(field)
@@ -76,10 +83,47 @@ def field_path(parts) -> str:
     return out
 
 
+class PhoneError(ValueError):
+    """A phone number that fits no rule; `hint` says what would."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.hint = hint
+
+
+def normalize_phone(value: str) -> str:
+    """Full-width digits and dashes (typed with a Chinese input method) as ASCII; outer spaces dropped."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    return re.sub(r"[\u2010-\u2015\u2212]", "-", text)
+
+
+def phone_error(value: str, service: bool = False) -> PhoneError | None:
+    """None if `value` is a mobile or landline number (or, with `service`, a short service number like 96110)."""
+    text = normalize_phone(value)
+    if MOBILE_RE.match(text) or LANDLINE_RE.match(text) or (service and SERVICE_RE.match(text)):
+        return None
+    hint = PHONE_HINT
+    if text.isdigit() and not text.startswith("0") and len(text) in (9, 10, 11):
+        # 9135212110 is 0913-5212110 after a spreadsheet or YAML read it as a number
+        hint += "; if it was typed into a spreadsheet cell as a number, its leading 0 was dropped: set the cell " \
+                "format to text (设置单元格格式 → 文本) and type it again"
+    return PhoneError(f"'{value}' is not a phone number", hint)
+
+
 def _phone(value: str | None) -> str | None:
-    if value is not None and not PHONE_RE.match(value):
-        raise ValueError(f"'{value}' is not a phone number (digits, optionally with - or spaces)")
-    return value
+    if value is None:
+        return None
+    if err := phone_error(value):
+        raise err
+    return normalize_phone(value)
+
+
+def _station_phone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if err := phone_error(value, service=True):
+        raise err
+    return normalize_phone(value)
 
 
 class SourceRef(Model):
@@ -106,16 +150,11 @@ class Case(Model):
     updated: dt.date | None = None
 
 
-class CaseCounts(Model):
-    poster: int = Field(ge=1, le=6)
-    leaflet: int = Field(ge=1, le=6)
-
-
 class Reading(Model):
     min_font_pt: float = Field(ge=6, le=72)
     body_font_pt: float = Field(ge=6, le=72)
-    cases: CaseCounts
-    line_chars: int = Field(ge=6, le=60, description="longest line of body text, in characters")
+    # how many cases each product shows for this audience (product id -> count), over the product's default
+    cases: dict[Slug, Annotated[int, Field(ge=0, le=8)]] = {}
     item_chars: int = Field(ge=6, le=200, description="longest red flag / advice item, in characters")
     pictograms: bool = False
     pinyin: bool = False
@@ -141,6 +180,13 @@ class Palette(Model):
     muted: HexColor
 
 
+class SeasonLine(Model):
+    """A line an audience's materials print in some months (e.g. 开学季 for students)."""
+    months: list[Annotated[int, Field(ge=1, le=12)]] = Field(min_length=1)
+    name: Text
+    line: Text
+
+
 class Audience(Model):
     id: Slug
     name: Text
@@ -150,6 +196,7 @@ class Audience(Model):
     palette: Palette
     priorities: list[Slug] = []
     tags: list[Slug] = []
+    seasonal: list[SeasonLine] = []
 
 
 class Station(Model):
@@ -158,7 +205,7 @@ class Station(Model):
     phone: str | None = None
     address: Text | None = None
 
-    _check_phone = field_validator("phone")(_phone)
+    _check_phone = field_validator("phone")(_station_phone)
 
 
 class QRConfig(Model):
@@ -196,8 +243,14 @@ class FontConfig(Model):
 
 class Defaults(Model):
     audiences: list[Slug] | None = None
-    products: list[Literal[PRODUCTS]] | None = None  # type: ignore[valid-type]
-    poster_size: Literal["A3", "A2"] = "A3"
+    products: list[Slug] | None = None
+    sizes: dict[Slug, Text] = {}  # product id -> one of its size variants (`antifraud list products`)
+    poster_size: Literal["A3", "A2"] | None = None  # older spelling of sizes: {poster: …}
+
+    def size_for(self, product: str) -> str | None:
+        if product in self.sizes:
+            return self.sizes[product]
+        return self.poster_size if product == "poster" else None
 
 
 class Config(Model):
@@ -208,4 +261,5 @@ class Config(Model):
     roster: Text | None = None
     fonts: FontConfig | None = None
     defaults: Defaults = Defaults()
+    focus: list[Slug] = []  # a campaign: these cases first on every product of their audiences
 

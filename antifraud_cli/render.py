@@ -616,39 +616,63 @@ def _set_timestamp(c, epoch: int | None) -> None:
     c._doc._timeStamp = ts
 
 
+def render_document(doc: Node, fonts: FontNames, origin: str, epoch: int | None, size) -> bytes:
+    """Render a composed document at its product's size variant (`products.Size`): a page of that size, or
+    the document's pages imposed on a sheet of that size."""
+    if size.impose is None:
+        w, h = page_size(doc)
+        if abs(w - size.w) > 0.5 or abs(h - size.h) > 0.5:
+            raise AntifraudError(Problem(Location(origin, doc.line),
+                                         f"the template draws {w:g}×{h:g} mm but the product's size is "
+                                         f"{size.w:g}×{size.h:g} mm",
+                                         'set <document size="{{ page.w }}x{{ page.h }}"> in the template'))
+        return render_pdf(doc, fonts, origin, epoch)
+    i = size.impose
+    return render_sheet(doc, fonts, origin, epoch, i.cols, i.rows, (size.w, size.h), i.gutter, i.bleed)
+
+
 def render_pdf(doc: Node, fonts: FontNames, origin: str, epoch: int | None = None) -> bytes:
     return Renderer(doc, fonts, origin).render(epoch)
 
 
 def render_sheet(doc: Node, fonts: FontNames, origin: str, epoch: int | None = None,
-                 cols: int = 2, rows: int = 5, sheet: tuple[float, float] = (210, 297)) -> bytes:
-    """Impose a small product (the contact card) cols x rows on an office sheet, cards abutting, with crop marks
-    at every cut line. Page n of the sheet holds page n of the card; backs are mirrored for long-edge duplex."""
+                 cols: int = 2, rows: int = 5, sheet: tuple[float, float] = (210, 297),
+                 gutter: float = 0.0, bleed: float = 0.0) -> bytes:
+    """Impose a small product (the contact card) cols x rows on a sheet, with crop marks at every cut line.
+    Page n of the sheet holds page n of the card; backs are mirrored for long-edge duplex. Without a gutter
+    the cards abut (one guillotine cut between neighbours); with one, each card keeps `bleed` mm of its
+    background round it, for print shops that cut card by card."""
     r = Renderer(doc, fonts, origin)
     buf = io.BytesIO()
     sw, sh = sheet[0] * MM, sheet[1] * MM
     c = _canvas(buf, (sw, sh), fonts, doc, epoch, title_suffix="（裁切版）")
     cw, ch = r.trim_w * MM, r.trim_h * MM
-    grid_w, grid_h = cols * cw, rows * ch
+    step_x, step_y = cw + gutter * MM, ch + gutter * MM
+    grid_w, grid_h = cols * cw + (cols - 1) * gutter * MM, rows * ch + (rows - 1) * gutter * MM
+    if grid_w > sw - 2 * bleed * MM + 0.01 or grid_h > sh - 2 * bleed * MM + 0.01:
+        raise AntifraudError(Problem(Location(origin, doc.line),
+                                     f"{cols}×{rows} cards of {r.trim_w:g}×{r.trim_h:g} mm do not fit on a "
+                                     f"{sheet[0]:g}×{sheet[1]:g} mm sheet", "use fewer rows or columns"))
     gx, gy = (sw - grid_w) / 2, (sh - grid_h) / 2
     c.setTrimBox((0, 0, sw, sh))
     c.setBleedBox((0, 0, sw, sh))
+    b = bleed * MM
     for n, page in enumerate(p for p in doc.elements() if p.tag == "page"):
         form = f"card{n}"
-        c.beginForm(form, 0, 0, cw, ch)
+        c.beginForm(form, -b, -b, cw + b, ch + b)
         clip = c.beginPath()
-        clip.rect(0, 0, cw, ch)
+        clip.rect(-b, -b, cw + 2 * b, ch + 2 * b)
         c.clipPath(clip, stroke=0, fill=0)
-        r.draw_page(c, page, 0, 0, 0.0)
+        r.draw_page(c, page, 0, 0, bleed)
         c.endForm()
         for row in range(rows):
             for col in range(cols):
                 place = col if n % 2 == 0 else cols - 1 - col
                 c.saveState()
-                c.translate(gx + place * cw, gy + row * ch)
+                c.translate(gx + place * step_x, gy + row * step_y)
                 c.doForm(form)
                 c.restoreState()
-        _sheet_marks(c, gx, gy, cw, ch, cols, rows)
+        _sheet_marks(c, gx, gy, cw, ch, cols, rows, gutter * MM)
         c.showPage()
     if r.content_problems or r.problems:
         raise AntifraudError(r.content_problems + r.problems)
@@ -656,18 +680,20 @@ def render_sheet(doc: Node, fonts: FontNames, origin: str, epoch: int | None = N
     return buf.getvalue()
 
 
-def _sheet_marks(c, gx, gy, cw, ch, cols, rows) -> None:
+def _sheet_marks(c, gx, gy, cw, ch, cols, rows, gutter: float = 0.0) -> None:
+    """Crop marks outside the grid, in line with every cut (both edges of each gutter)."""
     c.saveState()
     c.setStrokeColorCMYK(*REGISTRATION)
     c.setLineWidth(0.25)
-    gap, length = 2 * MM, 6 * MM
-    top, right = gy + rows * ch, gx + cols * cw
-    for i in range(cols + 1):
-        x = gx + i * cw
+    length = 6 * MM
+    gap = 2 * MM + (gutter / 2 if gutter else 0)  # keep the marks clear of the outer cards' bleed
+    top, right = gy + rows * ch + (rows - 1) * gutter, gx + cols * cw + (cols - 1) * gutter
+    xs = sorted({gx + i * (cw + gutter) for i in range(cols)} | {gx + i * (cw + gutter) + cw for i in range(cols)})
+    ys = sorted({gy + j * (ch + gutter) for j in range(rows)} | {gy + j * (ch + gutter) + ch for j in range(rows)})
+    for x in xs:
         c.line(x, gy - gap, x, gy - gap - length)
         c.line(x, top + gap, x, top + gap + length)
-    for j in range(rows + 1):
-        y = gy + j * ch
+    for y in ys:
         c.line(gx - gap, y, gx - gap - length, y)
         c.line(right + gap, y, right + gap + length, y)
     c.restoreState()

@@ -51,7 +51,7 @@ class Manifest:
         self.entries[job.path] = {"path": job.path, "sha256": hashlib.sha256(data).hexdigest(),
                                   "fingerprint": job.fingerprint, "audience": job.audience,
                                   "product": job.product, "unit": job.unit, "cases": list(job.cases),
-                                  "bytes": len(data)}
+                                  "size": job.size, "bytes": len(data)}
 
     def orphans(self, existing: set[tuple]) -> list[str]:
         """Recorded outputs whose (unit, audience, product) the project no longer has: a removed village,
@@ -60,12 +60,15 @@ class Manifest:
                       if (e.get("unit"), e.get("audience"), e.get("product")) not in existing
                       and not Path(path).is_absolute() and ".." not in Path(path).parts)  # never outside OUT
 
-    def dumps(self) -> str:
+    def dumps(self, clock=None) -> str:
         outputs = [self.entries[k] for k in sorted(self.entries)]
-        return json.dumps({"tool": f"antifraud {__version__}", "outputs": outputs}, ensure_ascii=False, indent=1)
+        head = {"tool": f"antifraud {__version__}"}
+        if clock is not None:  # the day this build was for, and where that day came from
+            head["date"] = {"day": clock.day.isoformat(), "epoch": clock.epoch, "from": clock.source}
+        return json.dumps({**head, "outputs": outputs}, ensure_ascii=False, indent=1)
 
 
-def write_outputs(out: Path, results: dict, manifest: Manifest, remove: list[str] = ()) -> None:
+def write_outputs(out: Path, results: dict, manifest: Manifest, remove: list[str] = (), clock=None) -> None:
     """Write every rendered output (each atomically), delete the `remove` outputs, then write the manifest.
     Called only when all jobs succeeded."""
     for job, data in sorted(results.items(), key=lambda kv: kv[0].path):
@@ -81,4 +84,4 @@ def write_outputs(out: Path, results: dict, manifest: Manifest, remove: list[str
                 folder.rmdir()
             except OSError:
                 break
-    atomic_write(out / MANIFEST, (manifest.dumps() + "\n").encode("utf-8"))
+    atomic_write(out / MANIFEST, (manifest.dumps(clock) + "\n").encode("utf-8"))

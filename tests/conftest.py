@@ -44,6 +44,8 @@ def run(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _cache(tmp_path_factory, monkeypatch):
-    """One font cache for the whole session, outside the developer's own cache."""
+    """One font cache for the whole session, outside the developer's own cache; and a fixed build day, so no
+    test depends on the wall clock (a test that wants another day passes --date)."""
     cache = tmp_path_factory.getbasetemp() / "font-cache"
     monkeypatch.setenv("ANTIFRAUD_CACHE_DIR", str(cache))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1799539200")  # 2027-01-10 00:00 UTC

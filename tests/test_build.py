@@ -152,21 +152,22 @@ def test_incremental_builds_render_only_what_changed(make_project):
     assert again.exit_code == 0 and "nothing to do: all 8 outputs up to date" in again.output
     assert digests(root / "dist") == before
 
+    # the summary is printed on the leaflet only (the poster shows the headline and red flags)
     write_files(root, {"cases/local.yaml": CASE.format(summary="有人冒充供货商，要你先把押金转过去。")})
     check = build(root, "-a", "shop-owners", "-a", "students", "--check")
     assert check.exit_code == 1
-    assert "stale: shop-owners/leaflet.pdf" in check.output and "stale: shop-owners/poster.pdf" in check.output
-    assert "students/" not in check.output and "card" not in check.output
+    assert [ln for ln in check.output.splitlines() if ln.startswith("stale:")] == ["stale: shop-owners/leaflet.pdf"]
     assert digests(root / "dist") == before  # --check writes nothing
 
     changed = build(root, "-a", "shop-owners", "-a", "students", "-j", "1")
-    assert "built 2, up to date 6" in changed.output
+    assert "built 1, up to date 7" in changed.output
     after = digests(root / "dist")
-    assert {k for k in after if after[k] != before[k]} == {"shop-owners/leaflet.pdf", "shop-owners/poster.pdf"}
+    assert {k for k in after if after[k] != before[k]} == {"shop-owners/leaflet.pdf"}
 
     assert build(root, "-a", "shop-owners", "-a", "students", "--check").exit_code == 0
     forced = build(root, "-a", "shop-owners", "-a", "students", "--force", "-j", "1")
     assert "built 8, up to date 0" in forced.output
+    assert digests(root / "dist") == after  # the same inputs and day give the same bytes
 
 
 def test_a_deleted_or_edited_output_is_rebuilt(make_project):
@@ -228,10 +229,11 @@ def test_reproducible_and_parallel_builds_are_byte_identical(make_project):
 
 def test_shards_cover_every_job_exactly_once(make_project):
     root = make_project({"antifraud.yaml": UNITS})
-    from antifraud_cli.build import BuildOptions, font_digest, plan_jobs
+    from antifraud_cli.build import BuildOptions, plan_jobs
+    from antifraud_cli.clock import build_clock
 
     project = load_project(root)
-    jobs = plan_jobs(project, BuildOptions(), font_digest(project))
+    jobs = plan_jobs(project, BuildOptions(), build_clock("2027-01-10"))
     assert len(jobs) == 2 * 5 * 4
     for n in (1, 3, 7):
         slices = [shard(jobs, k, n) for k in range(1, n + 1)]

@@ -1,0 +1,82 @@
+"""The product registry: what each product is, as data. A product is one spec file + one template.
+
+Built-in specs live in the library's `products/` folder (shipped in the wheel); a project's own `products/`
+folder adds products or replaces built-in ones with the same id. Nothing else in the code names a product.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from .models import Model, Slug, Text
+
+FileName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*\.(pdf|png|txt)$")]
+TemplateName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.j2$")]
+Mm = Annotated[float, Field(gt=0, le=20000)]
+
+
+class Imposition(Model):
+    """Place the product's pages cols × rows on a larger sheet (the card on A4)."""
+
+    cols: int = Field(ge=1, le=20, description="cards across the sheet")
+    rows: int = Field(ge=1, le=20, description="cards down the sheet")
+    gutter: float = Field(default=0, ge=0, le=30, description="mm between neighbouring cards (0: abutting)")
+    bleed: float = Field(default=0, ge=0, le=5,
+                         description="mm of each card's bleed kept around it (needs a gutter of twice that)")
+
+    @model_validator(mode="after")
+    def _bleed_fits(self):
+        if self.bleed and self.gutter < 2 * self.bleed:
+            raise ValueError(f"a bleed of {self.bleed:g} mm needs a gutter of at least {2 * self.bleed:g} mm")
+        return self
+
+
+class Size(Model):
+    """One named size variant: the finished (trim) size in mm."""
+
+    w: Mm = Field(description="trim width, mm")
+    h: Mm = Field(description="trim height, mm")
+    impose: Imposition | None = Field(default=None, description="imposition for this variant")
+
+
+class ProductSpec(Model):
+    id: Slug = Field(description="what `-p` and `defaults.products` call it; also names the spec file")
+    name: Text = Field(description="Chinese name, shown by `antifraud list products`")
+    description: Text | None = Field(default=None, description="one line on what it is for")
+    template: TemplateName = Field(description="template file in `templates/` (project first, then built-in)")
+    sizes: dict[Text, Size] = Field(min_length=1, description="named size variants; the first is the default")
+    pages: int = Field(default=1, ge=1, le=8, description="pages the template must produce")
+    cases: int = Field(default=0, ge=0, le=8,
+                       description="cases shown per audience; an audience may override it in `reading.cases`")
+    per: Literal["audience", "unit", "station"] = Field(
+        default="audience", description="one output per audience (and unit), per unit, or once per station")
+    audience: Slug | None = Field(
+        default=None, description="for `per: unit` and `per: station`: the audience whose palette and voice apply")
+    format: Literal["pdf"] = Field(default="pdf", description="output format")
+    file: FileName | None = Field(default=None, description="output file name (default `<id>.<format>`)")
+    colour: Literal["print", "screen"] = Field(default="print", description="print: CMYK; screen: RGB")
+    default: bool = Field(default=False, description="part of the kit built when no `-p` is given")
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.per != "audience" and self.audience is None:
+            raise ValueError(f"a product built per {self.per} needs `audience:` (whose palette and voice it uses)")
+        if self.file is not None and not self.file.endswith("." + self.format):
+            raise ValueError(f"file '{self.file}' does not end in .{self.format}")
+        return self
+
+    @property
+    def filename(self) -> str:
+        return self.file or f"{self.id}.{self.format}"
+
+    @property
+    def default_size(self) -> str:
+        return next(iter(self.sizes))
+
+    def size_named(self, name: str | None) -> tuple[str, Size]:
+        name = name or self.default_size
+        return name, self.sizes[name]
+
+    def describe_sizes(self) -> str:
+        return ", ".join(f"{n} {s.w:g}×{s.h:g} mm" for n, s in self.sizes.items())
