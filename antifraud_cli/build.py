@@ -12,6 +12,7 @@ from .clock import BuildClock, build_clock
 from .compose import compose_xml, with_fingerprint
 from .errors import AntifraudError, Location, Problem
 from .loader import Project
+from .paths import display
 from .plan import Job, existing_outputs, make_jobs, shard
 from .write import Manifest, write_outputs
 
@@ -91,8 +92,19 @@ def project_charset(project: Project) -> str:
         walk(model.model_dump(mode="json"))
     for folder in project.template_dirs:
         for path in folder.glob("*.j2"):
-            chars.update(path.read_text(encoding="utf-8"))
+            chars.update(_template_text(path))
     return "".join(sorted(c for c in chars if c.isprintable()))
+
+
+def _template_text(path) -> str:
+    """A template's text; a GBK-saved or binary file is a located problem, not a traceback."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise AntifraudError(Problem(Location(display(path), data[: e.start].count(b"\n") + 1),
+                                     "template: not UTF-8 text",
+                                     "save the template as UTF-8; only templates (text) belong in templates/")) from None
 
 
 def _font_problem(project: Project, e: fontlib.FontError) -> AntifraudError:
