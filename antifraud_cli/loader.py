@@ -7,7 +7,7 @@ from pathlib import Path
 from .colors import contrast_ratio
 from .errors import AntifraudError, Location, Problem, ProblemList
 from .models import Audience, Case, Config, Officer, QRConfig, Station, Unit
-from .paths import builtin_dir, display
+from .paths import builtin_dir, display, yaml_files
 from .products import ProductSpec
 from .roster import load_roster
 from .yamlsource import load_yaml, validate
@@ -125,8 +125,10 @@ def _load_layered(model, kind: str, root: Path, problems: ProblemList, files: li
         layers.append(project_dir)
     for folder in layers:
         seen: dict[str, str] = {}
-        paths = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()) \
-            if folder.is_dir() else []
+        paths, broken = yaml_files(folder) if folder.is_dir() else ([], [])
+        for path, why in broken:
+            problems.add(Location(f"{display(path.parent, root).rstrip('/')}/{path.name}"), f"cannot read: {why}",
+                         "remove the link or point it at an existing file")
         for path in paths:
             files.append(path)
             doc, found = load_yaml(path, root)

@@ -1,6 +1,7 @@
 """Where the built-in library lives: inside the wheel, or at the top of a source checkout."""
 from __future__ import annotations
 
+import errno
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +37,7 @@ def display(path: Path, root: Path | None = None) -> str:
                 real_base = _real(os.path.abspath(base))
                 if resolved.is_relative_to(real_base):
                     return os.path.relpath(resolved, real_base)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop
         pass
     return str(path)
 
@@ -46,3 +47,25 @@ def _real(absolute: str) -> Path:
     # Every located message and every loaded file goes through display(): resolving costs one
     # stat per path component, hundreds per build on a slow disk, so each path is resolved once.
     return Path(absolute).resolve()
+
+
+def yaml_files(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The `*.yaml`/`*.yml` files of a folder, sorted, and the entries that look like one but cannot be
+    read: a symlink to nothing or a symlink loop is reported, not silently skipped (sub-folders are)."""
+    files, broken = [], []
+    for p in sorted(folder.iterdir()):
+        if p.suffix not in (".yaml", ".yml"):
+            continue
+        try:
+            os.stat(p)
+        except OSError as e:
+            if p.is_symlink():
+                why = "it is a symbolic link loop" if e.errno == errno.ELOOP else \
+                    f"it is a symbolic link to {os.readlink(p)}, which does not exist"
+            else:
+                why = e.strerror or str(e)
+            broken.append((p, why))
+            continue
+        if p.is_file():
+            files.append(p)
+    return files, broken
