@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from .errors import AntifraudError, Location, Problem
 from .loader import Project
 from .paths import display
 from .plan import Job, existing_outputs, make_jobs, shard
-from .write import Manifest, write_outputs
+from .lifetime import stop_workers, worker_guard
+from .write import OutputWriter
 
 
 @dataclass
@@ -38,6 +40,7 @@ class BuildReport:
     failed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # outputs of units/audiences/products no longer in the project
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "path: message": e.g. an orphan kept because it changed
     seconds: float = 0.0
     check: bool = False
 
@@ -191,15 +194,22 @@ def run_jobs(project: Project, state: FontState, work: list[tuple[Job, str, str]
     if "fork" in mp.get_all_start_methods():
         # Set up once in this process (ReportLab imported, fonts registered): the forked workers inherit it.
         _init_worker(project, state, epoch)
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
+                                   initializer=worker_guard, initargs=(os.getpid(),))
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(project, state, epoch))
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=worker_guard,
+                                   initargs=(os.getpid(), _init_worker, (project, state, epoch)))
     with pool:
-        chunk = max(1, len(work) // (workers * 4))
-        for result in pool.map(render_job, work, chunksize=chunk):
-            if reporter:
-                reporter.done(result[0].path, ok=result[1] is not None)
-            yield result
+        # Small chunks: a chunk's PDFs travel back together, so big ones would hold much output in memory.
+        chunk = max(1, min(16, len(work) // (workers * 4)))
+        try:
+            for result in pool.map(render_job, work, chunksize=chunk):
+                if reporter:
+                    reporter.done(result[0].path, ok=result[1] is not None)
+                yield result
+        except BaseException:  # Ctrl-C, SIGTERM, a write error: stop now, not after every queued job
+            stop_workers(pool)
+            raise
 
 
 # ---------------------------------------------------------------- entry points
@@ -236,8 +246,18 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
         report.problems = merge_problems(failures)
         report.seconds = time.perf_counter() - start
         return report
-    out = Path(options.out)
-    manifest = Manifest.load(out)
+    with OutputWriter(Path(options.out), check=options.check) as writer:  # locks OUT; on failure OUT is as it was
+        try:
+            _build_into(writer, project, options, composed, clock, report, reporter)
+        finally:
+            report.warnings += writer.warnings
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, composed: list, clock: BuildClock,
+                report: BuildReport, reporter) -> None:
+    out, manifest = writer.out, writer.manifest
     todo = []
     for item in composed:
         if not options.force and manifest.is_fresh(out, item[0]):
@@ -247,29 +267,27 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
     report.removed = manifest.orphans(existing_outputs(project))
     if options.check or not todo:  # nothing to render: no font is prepared, ReportLab is not even imported
         report.stale = [job.path for job, _, _ in todo] + report.removed
-        if report.removed and not options.check:
-            write_outputs(out, {}, manifest, report.removed, clock)
-        report.seconds = time.perf_counter() - start
-        return report
+        if not options.check:  # prune; remember the outputs just hashed so the next no-op hashes nothing
+            report.removed = writer.commit(report.removed, clock)
+        return
     state = prepare_fonts(project)
     workers = options.jobs or os.cpu_count() or 1
     if reporter:
         reporter.start(len(todo))
-    results = {}
-    for job, data, problems in run_jobs(project, state, todo, workers, clock.epoch, reporter):
-        if data is None:
-            report.failed.append(job.path)
-            failures.append((job, problems))
-        else:
-            results[job] = data
-            report.built.append(job.path)
+    failures = []
+    with closing(run_jobs(project, state, todo, workers, clock.epoch, reporter)) as results:
+        for job, data, problems in results:
+            if data is None:
+                report.failed.append(job.path)
+                failures.append((job, problems))
+            else:
+                writer.put(job, data)  # staged on disk now: memory does not grow with the output
+                report.built.append(job.path)
     if reporter:
         reporter.finish()
     report.problems = merge_problems(failures)
-    if not report.failed and results:
-        write_outputs(out, results, manifest, report.removed, clock)
-    report.seconds = time.perf_counter() - start
-    return report
+    if not report.failed:
+        report.removed = writer.commit(report.removed, clock)
 
 
 def check_project(project: Project, clock: BuildClock | None = None) -> str:

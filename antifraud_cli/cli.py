@@ -50,9 +50,11 @@ class Group(click.Group):
         except AntifraudError as err:
             verbose = bool(ctx.obj and ctx.obj.verbose) or "-v" in sys.argv[1:2] or "--verbose" in sys.argv
             _fail(err, verbose)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
+            from .lifetime import Terminated
+
             click.echo("antifraud: interrupted; nothing half-written was left behind", err=True)
-            sys.exit(130)
+            sys.exit(143 if isinstance(stop, Terminated) else 130)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -161,10 +163,13 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
     shard_pair = _parse_shard(shard)
     clock = build_clock(date)  # a bad --date or SOURCE_DATE_EPOCH stops here, before anything is read or written
     project = obj.load()
+    out = out if out.is_absolute() else project.root / out  # --project p: p/dist, whatever the current folder
     options = BuildOptions(audiences=list(audiences), products=list(products), units=list(units), out=out,
                            jobs=jobs, force=force, check=check_only, shard=shard_pair, clock=clock)
     reporter = Reporter(verbose=obj.verbose)
     report = build_project(project, options, reporter=reporter)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if report.failed:
         for problem in report.problems:
             click.echo(str(problem), err=True)
@@ -188,4 +193,7 @@ def _parse_shard(text: str | None) -> tuple[int, int] | None:
 
 
 def main() -> None:
+    from .lifetime import install
+
+    install()  # SIGTERM stops a build the way Ctrl-C does
     cli(prog_name="antifraud")

@@ -1,64 +1,168 @@
-"""Write stage: atomic output files and the manifest (written last)."""
+"""Write stage. Under a lock on OUT, each output is written to a staging folder inside OUT as soon as it is
+rendered (memory stays flat); when every job succeeded they are moved into place together, pruned outputs are
+moved out, and the manifest is written last. Any failure undoes the moves: a failed, interrupted or killed
+build leaves OUT as it was (a killed build's staging folder is removed by the next build).
+
+    with OutputWriter(out) as w:          # lock, clean leftovers, load the manifest (w.manifest)
+        w.put(job, data)                  # as each job finishes
+        removed = w.commit(remove, clock) # all or nothing
+"""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
+import shutil
+import stat
+import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
+from . import __version__, lifetime
+from .errors import AntifraudError, Location, Problem
+from .paths import display
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: builds are not locked against each other
+    fcntl = None
 
 MANIFEST = "manifest.json"
+STATE = ".antifraud"  # inside OUT: the lock, staging folders and the stat index
+LOCK = "lock"
+INDEX = "index.json"
+LOCK_WAIT = 600.0  # seconds a build waits for another one writing the same OUT (ANTIFRAUD_LOCK_WAIT overrides)
+# A file whose mtime is this close to the moment it was stat'ed could still change within the same timestamp
+# tick without a visible change: it is hashed on the next build instead of trusted (git's "racily clean").
+RACY_NS = 2_000_000_000
+_SHA = re.compile(r"[0-9a-f]{64}")
+_OLD_TMP = re.compile(r"\..+\.(pdf|json)\.[a-z0-9_]{8}\.tmp")  # what mkstemp beside outputs left (before staging)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _write_error(e: OSError, path: Path) -> AntifraudError:
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space on that disk, or build into another folder with -o"
+    elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "make the output folder writable, or build into another folder with -o"
+    elif e.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        hint = "something else is in the way of this path: build into another folder with -o"
+    else:
+        hint = None
+    return AntifraudError(Problem(Location(display(path)), f"cannot write: {e.strerror or e}", hint))
+
+
+def _sha256_file(path, dir_fd: int | None = None) -> str | None:
+    flags = os.O_RDONLY if dir_fd is None else os.O_RDONLY | os.O_NOFOLLOW  # pruning never follows a link
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        fd = os.open(path, flags, dir_fd=dir_fd)
+    except OSError:
+        return None
+    h = hashlib.sha256()
+    with os.fdopen(fd, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _safe_path(path) -> bool:
+    """A manifest path this tool could have written: relative, inside OUT, no hidden or special part."""
+    if not isinstance(path, str) or not path.isprintable() or "\\" in path or path == MANIFEST:
+        return False
+    return all(part and part not in (".", "..") and not part.startswith(".") for part in path.split("/"))
+
+
+def _entries(data) -> dict[str, dict]:
+    """The manifest's entries by path; ValueError saying what is wrong with it."""
+    if not isinstance(data, dict) or not isinstance(data.get("outputs", []), list):
+        raise ValueError("it is not an object with a list of outputs")
+    entries: dict[str, dict] = {}
+    for i, e in enumerate(data.get("outputs", [])):
+        where = f"output {i + 1}"
+        if not isinstance(e, dict):
+            raise ValueError(f"{where} is not an object")
+        if not _safe_path(e.get("path")):
+            raise ValueError(f"{where} has the path {e.get('path')!r}, not one inside the output folder")
+        if e["path"] in entries:
+            raise ValueError(f"{where} repeats the path {e['path']!r}")
+        if not (isinstance(e.get("sha256"), str) and _SHA.fullmatch(e["sha256"])):
+            raise ValueError(f"{where} has no valid sha256")
+        if not isinstance(e.get("fingerprint"), str):
+            raise ValueError(f"{where} has no valid fingerprint")
+        for key in ("unit", "audience", "product", "size"):
+            if not (e.get(key) is None or isinstance(e.get(key), str)):
+                raise ValueError(f"{where} has a {key} that is not text")
+        if "bytes" in e and not (type(e["bytes"]) is int and e["bytes"] >= 0):
+            raise ValueError(f"{where} has a byte count that is not a number")
+        if not (isinstance(e.get("cases", []), list) and all(isinstance(c, str) for c in e.get("cases", []))):
+            raise ValueError(f"{where} has cases that are not a list of ids")
+        entries[e["path"]] = e
+    return entries
+
+
+def _stamp(st: os.stat_result, sha: str) -> tuple:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, sha)
 
 
 @dataclass
 class Manifest:
     entries: dict[str, dict] = field(default_factory=dict)  # output path (relative to OUT) -> entry
+    # Not in manifest.json (which stays byte-identical across machines): path -> (size, mtime_ns, ctime_ns,
+    # inode, sha256) of outputs last seen unchanged, as git's index does, so a no-op build hashes nothing.
+    index: dict[str, tuple] = field(default_factory=dict)
+    index_dirty: bool = False
+    untrusted: str | None = None  # why manifest.json was not used (it exists, but cannot be trusted)
 
     @classmethod
     def load(cls, out: Path) -> "Manifest":
+        manifest = cls()
+        path = Path(out) / MANIFEST
         try:
-            data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-            return cls({e["path"]: e for e in data.get("outputs", [])})
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return cls()  # no or unreadable manifest: everything is stale
+            manifest.entries = _entries(json.loads(path.read_bytes().decode("utf-8")))
+        except FileNotFoundError:
+            return manifest
+        except OSError as e:
+            manifest.untrusted = e.strerror or str(e)
+        except ValueError as e:  # also bad JSON and bad UTF-8
+            manifest.untrusted = str(e)
+        if manifest.untrusted is None:
+            manifest.index = _load_index(Path(out))
+        return manifest
 
     def is_fresh(self, out: Path, job) -> bool:
         entry = self.entries.get(job.path)
         if not entry or entry.get("fingerprint") != job.fingerprint:
             return False
+        path = Path(out) / job.path
         try:
-            return hashlib.sha256((out / job.path).read_bytes()).hexdigest() == entry.get("sha256")
-        except OSError:
+            st = os.stat(path)
+        except (OSError, ValueError):
             return False
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        if self.index.get(job.path) == _stamp(st, entry["sha256"]):
+            return True  # unchanged since it was last hashed
+        if _sha256_file(path) != entry["sha256"]:
+            return False
+        if st.st_mtime_ns + RACY_NS <= time.time_ns():
+            self.index[job.path] = _stamp(st, entry["sha256"])
+            self.index_dirty = True
+        return True
 
-    def record(self, job, data: bytes) -> None:
-        self.entries[job.path] = {"path": job.path, "sha256": hashlib.sha256(data).hexdigest(),
+    def record(self, job, sha256: str, nbytes: int) -> None:
+        self.entries[job.path] = {"path": job.path, "sha256": sha256,
                                   "fingerprint": job.fingerprint, "audience": job.audience,
                                   "product": job.product, "unit": job.unit, "cases": list(job.cases),
-                                  "size": job.size, "bytes": len(data)}
+                                  "size": job.size, "bytes": nbytes}
 
     def orphans(self, existing: set[tuple]) -> list[str]:
         """Recorded outputs whose (unit, audience, product) the project no longer has: a removed village,
         audience or product type."""
         return sorted(path for path, e in self.entries.items()
-                      if (e.get("unit"), e.get("audience"), e.get("product")) not in existing
-                      and not Path(path).is_absolute() and ".." not in Path(path).parts)  # never outside OUT
+                      if (e.get("unit"), e.get("audience"), e.get("product")) not in existing)
 
     def dumps(self, clock=None) -> str:
         outputs = [self.entries[k] for k in sorted(self.entries)]
@@ -68,20 +172,371 @@ class Manifest:
         return json.dumps({**head, "outputs": outputs}, ensure_ascii=False, indent=1)
 
 
-def write_outputs(out: Path, results: dict, manifest: Manifest, remove: list[str] = (), clock=None) -> None:
-    """Write every rendered output (each atomically), delete the `remove` outputs, then write the manifest.
-    Called only when all jobs succeeded."""
-    for job, data in sorted(results.items(), key=lambda kv: kv[0].path):
-        atomic_write(out / job.path, data)
-        manifest.record(job, data)
-    for path in remove:
-        (out / path).unlink(missing_ok=True)
-        manifest.entries.pop(path, None)
-        for folder in (out / path).parents:  # drop folders left empty (a removed unit's), never OUT itself
-            if folder == out or not folder.is_relative_to(out):
-                break
+def _load_index(out: Path) -> dict[str, tuple]:
+    try:
+        files = json.loads((out / STATE / INDEX).read_text(encoding="utf-8"))["files"]
+        return {p: tuple(v) for p, v in files.items()
+                if isinstance(v, list) and len(v) == 5 and all(type(x) is int for x in v[:4])
+                and isinstance(v[4], str)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}  # only a cache: without it every output is hashed once
+
+
+def _lock_wait() -> float:
+    try:
+        return max(0.0, float(os.environ.get("ANTIFRAUD_LOCK_WAIT", LOCK_WAIT)))
+    except ValueError:
+        return LOCK_WAIT
+
+
+class OutputWriter:
+    """See the module docstring. With check=True it only reads (shared lock, if a build ever ran here)."""
+
+    def __init__(self, out: Path, check: bool = False):
+        self.out = Path(out)
+        self.check = check
+        self.manifest = Manifest()
+        self.warnings: list[str] = []  # "path: message" lines for the report
+        self._lock_fd: int | None = None
+        self._staging: Path | None = None
+        self._staged: dict[str, tuple] = {}  # path -> (job, sha256, bytes)
+        self._created: list[Path] = []  # folders this build made (OUT and its missing parents), for a failure
+        self._committed = False
+
+    # -------------------------------------------------------------- open / close
+
+    def __enter__(self) -> "OutputWriter":
+        try:
+            self._lock()
+            if not self.check:
+                self._clean_leftovers()
+            self.manifest = Manifest.load(self.out)
+        except BaseException:
+            self._unlock()
+            raise
+        if self.manifest.untrusted:
+            shown = display(self.out / MANIFEST)
+            self.warnings.append(
+                f"{shown}: cannot be trusted ({self.manifest.untrusted}); every output counts as out of date"
+                + ("" if self.check else " and the file is set aside"))
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self._discard()
+        if not self._committed and self._created:  # a failed first build leaves no empty output folder behind
             try:
-                folder.rmdir()
+                (self.out / STATE / LOCK).unlink()  # still locked: a waiting build notices and starts over
+                (self.out / STATE).rmdir()
+                for folder in reversed(self._created):
+                    folder.rmdir()
             except OSError:
-                break
-    atomic_write(out / MANIFEST, (manifest.dumps(clock) + "\n").encode("utf-8"))
+                pass
+        self._unlock()
+        return False
+
+    def _make_state(self) -> None:
+        missing = [f for f in [self.out, *self.out.parents] if not os.path.lexists(f)]
+        try:
+            (self.out / STATE).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise _write_error(e, self.out) from None
+        self._created = self._created or missing[::-1]
+
+    def _lock(self) -> None:
+        if fcntl is None:
+            return
+        path = self.out / STATE / LOCK
+        while True:
+            fd = self._lock_once(path)
+            if fd is None:
+                return
+            try:  # the build we waited for may have failed and removed the lock file: lock the new one
+                if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                    break
+            except OSError:
+                pass
+            os.close(fd)
+        self._lock_fd = fd
+
+    def _lock_once(self, path: Path) -> int | None:
+        if not self.check:
+            self._make_state()
+        try:
+            fd = os.open(path, os.O_RDONLY) if self.check else os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            if self.check:
+                return None  # no build ever wrote here (or it cannot be read): a check needs no lock
+            raise _write_error(e, path) from None
+        mode = fcntl.LOCK_SH if self.check else fcntl.LOCK_EX
+        wait = _lock_wait()
+        deadline = time.monotonic() + wait
+        told = False
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    holder = _read_pid(path)
+                    if time.monotonic() >= deadline:
+                        raise AntifraudError(Problem(
+                            Location(display(self.out)),
+                            f"another antifraud build{holder} is writing this output folder; "
+                            f"gave up after waiting {wait:g} s",
+                            "let it finish, or build into another folder with -o")) from None
+                    if not told:
+                        print(f"antifraud: waiting for the build{holder} writing {display(self.out)} to finish",
+                              file=sys.stderr)
+                        told = True
+                    time.sleep(0.1)
+            if not self.check:  # say who holds it, for the message another build prints
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None
+
+    def _clean_leftovers(self) -> None:
+        """Staging folders and temp files of a build that was killed (we hold the lock: none is in use)."""
+        state = self.out / STATE
+        fresh = not (state / INDEX).exists()
+        for entry in os.scandir(state):
+            if entry.name.startswith("staging-") and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            elif entry.name.endswith(".tmp"):
+                Path(entry.path).unlink(missing_ok=True)
+        if fresh:  # first build of this version here: temp files that older versions left beside outputs
+            for root, dirs, files in os.walk(self.out):
+                dirs[:] = [d for d in dirs if d != STATE]
+                for name in files:
+                    if _OLD_TMP.fullmatch(name):
+                        Path(root, name).unlink(missing_ok=True)
+
+    def _discard(self) -> None:
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+
+    # -------------------------------------------------------------- writing
+
+    def put(self, job, data: bytes) -> None:
+        """Stage one rendered output (nothing in OUT changes until commit)."""
+        assert not self.check, "a --check build writes nothing"
+        try:
+            if self._staging is None:
+                self._staging = Path(tempfile.mkdtemp(prefix="staging-", dir=self.out / STATE))
+            target = self._staging / "new" / job.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as fh:
+                fh.write(data)
+        except OSError as e:
+            raise _write_error(e, self.out / job.path) from None
+        self._staged[job.path] = (job, hashlib.sha256(data).hexdigest(), len(data))
+
+    def commit(self, remove=(), clock=None) -> list[str]:
+        """Move the staged outputs into place, prune `remove` (only files this tool wrote, unchanged), write
+        the manifest last. All or nothing. Returns the paths actually removed."""
+        assert not self.check, "a --check build writes nothing"
+        manifest = self.manifest
+        for path, (job, sha, nbytes) in self._staged.items():
+            manifest.record(job, sha, nbytes)
+        removed: list[str] = []
+        with lifetime.deferred():  # Ctrl-C/SIGTERM now would leave a half-moved folder: act on it after
+            if self._staging is None and (remove or manifest.untrusted):
+                try:
+                    self._staging = Path(tempfile.mkdtemp(prefix="staging-", dir=self.out / STATE))
+                except OSError as e:
+                    raise _write_error(e, self.out) from None
+            txn = _Moves(self.out, self._staging)
+            try:
+                for path in sorted(self._staged):
+                    txn.place(path)
+                forgotten = False
+                for path in remove:
+                    entry = manifest.entries.get(path)
+                    kept = txn.take(path, entry["sha256"]) if entry else None
+                    if kept is None:
+                        removed.append(path)
+                        manifest.entries.pop(path, None)
+                        continue
+                    reason, retry = kept
+                    self.warnings.append(f"{display(self.out / path)}: kept, although it is no longer in the "
+                                         f"project: {reason}")
+                    if not retry:  # not ours as it is now: forget it, and never touch it again
+                        manifest.entries.pop(path, None)
+                        forgotten = True
+                if self._staged or removed or forgotten or manifest.untrusted:
+                    if manifest.untrusted:
+                        txn.set_aside()
+                    txn.write_manifest((manifest.dumps(clock) + "\n").encode("utf-8"))
+            except BaseException as e:
+                txn.rollback()
+                if isinstance(e, OSError):
+                    raise _write_error(e, self.out / MANIFEST) from None
+                raise
+        manifest.untrusted = None
+        self._committed = True
+        self._after_commit(removed)
+        return removed
+
+    def _after_commit(self, removed: list[str]) -> None:
+        """Best effort: drop folders that pruning emptied, remember file stamps, remove staging."""
+        for path in removed:
+            parts = path.split("/")
+            for depth in range(len(parts) - 1, 0, -1):
+                folder = self.out.joinpath(*parts[:depth])
+                try:
+                    if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                        break
+                    folder.rmdir()
+                except OSError:
+                    break
+        manifest = self.manifest
+        files, now = {}, time.time_ns()
+        for path, entry in manifest.entries.items():
+            if path in self._staged:
+                try:
+                    st = os.stat(self.out / path)
+                except OSError:
+                    continue
+                if st.st_mtime_ns + RACY_NS <= now:  # else hashed once more next time (see RACY_NS)
+                    files[path] = list(_stamp(st, entry["sha256"]))
+            elif path in manifest.index and manifest.index[path][4] == entry["sha256"]:
+                files[path] = list(manifest.index[path])
+        index_path = self.out / STATE / INDEX
+        if self._staged or removed or manifest.index_dirty or not index_path.exists():
+            tmp = index_path.with_name(f"{INDEX}.{os.getpid()}.tmp")
+            try:
+                tmp.write_text(json.dumps({"files": files}, separators=(",", ":")), encoding="utf-8")
+                os.replace(tmp, index_path)
+            except OSError:
+                tmp.unlink(missing_ok=True)
+        self._discard()
+
+
+def _read_pid(path: Path) -> str:
+    try:
+        pid = path.read_text(encoding="ascii").strip()
+        return f" (process {pid})" if pid.isdigit() else ""
+    except (OSError, ValueError):
+        return ""
+
+
+class _Moves:
+    """The file moves of one commit, each recorded so that a failure can undo all of them in reverse."""
+
+    def __init__(self, out: Path, staging: Path | None):
+        self.out, self.staging = out, staging
+        self.undo: list = []
+        self.spares = 0
+
+    def _spare(self) -> Path:
+        """A place in staging for a file moved out of OUT (the old version of a replaced output, a pruned one)."""
+        self.spares += 1
+        folder = self.staging / "old"
+        folder.mkdir(exist_ok=True)
+        return folder / str(self.spares)
+
+    def _makedirs(self, folder: Path) -> None:
+        missing = []
+        while folder != self.out and not folder.is_dir():
+            missing.append(folder)
+            folder = folder.parent
+        for d in reversed(missing):
+            d.mkdir()
+            self.undo.append(d.rmdir)
+
+    def place(self, rel: str) -> None:
+        target, staged = self.out / rel, self.staging / "new" / rel
+        try:
+            self._makedirs(target.parent)
+            if os.path.lexists(target):
+                old = self._spare()
+                _link_or_copy(target, old)
+                os.replace(staged, target)
+                self.undo.append(lambda: os.replace(old, target))
+            else:
+                os.replace(staged, target)
+                self.undo.append(lambda: os.unlink(target))
+        except OSError as e:
+            raise _write_error(e, target) from None
+
+    def take(self, rel: str, sha256: str) -> tuple[str, bool] | None:
+        """Move a pruned output out of OUT, only if it is a regular file under OUT with no symbolic link on
+        its path and the content antifraud wrote. None when done (or already gone), else (why kept, retry)."""
+        parts = rel.split("/")
+        fd = os.open(self.out, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in parts[:-1]:
+                try:
+                    sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                except FileNotFoundError:
+                    return None
+                except OSError:
+                    return f"'{part}' on its path is a symbolic link or not a folder", False
+                os.close(fd)
+                fd = sub
+            try:
+                st = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                return None
+            if not stat.S_ISREG(st.st_mode):
+                return "it is not a regular file", False
+            if _sha256_file(parts[-1], dir_fd=fd) != sha256:
+                return "it has changed since antifraud wrote it", False
+            spare = self._spare()
+            try:
+                os.rename(parts[-1], spare, src_dir_fd=fd)
+            except OSError as e:
+                return f"cannot remove it: {e.strerror}", True
+            self.undo.append(lambda: os.rename(spare, self.out / rel))
+            return None
+        finally:
+            os.close(fd)
+
+    def set_aside(self) -> None:
+        src = self.out / MANIFEST
+        if not os.path.lexists(src):
+            return
+        n = 1
+        while os.path.lexists(dst := self.out / ("manifest.untrusted.json" if n == 1 else
+                                                 f"manifest.untrusted-{n}.json")):
+            n += 1
+        os.rename(src, dst)
+        self.undo.append(lambda: os.rename(dst, src))
+
+    def write_manifest(self, data: bytes) -> None:
+        """The last step: once the manifest is replaced, the build is done."""
+        folder = self.staging or (self.out / STATE)
+        tmp = folder / f"{MANIFEST}.{os.getpid()}.tmp"
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, self.out / MANIFEST)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def rollback(self) -> None:
+        for undo in reversed(self.undo):
+            try:
+                undo()
+            except OSError:
+                pass  # keep undoing the rest
+        self.undo.clear()
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """Keep the old version of a file about to be replaced, so a failed commit can put it back."""
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:  # a file system without hard links
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+        else:
+            shutil.copy2(src, dst)

@@ -1,0 +1,103 @@
+"""Process lifetime: SIGTERM stops a build the way Ctrl-C does, a commit is never cut in half, and `-j`
+workers never outlive the build that started them."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, timeout, systemd, docker stop): handled like Ctrl-C, exit code 143."""
+
+
+_deferring = 0
+_pending: list[int] = []
+
+
+def _raise_for(signum: int) -> None:
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _on_signal(signum, frame) -> None:
+    if _deferring:
+        _pending.append(signum)
+        return
+    _raise_for(signum)
+
+
+def install() -> None:
+    """In the main process of the command line only (signal handlers belong to the main thread)."""
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+
+
+@contextmanager
+def deferred():
+    """Ctrl-C or SIGTERM arriving inside take effect at its end: the files it moves all move, or none."""
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        if not _deferring and _pending:
+            signum = _pending[0]
+            _pending.clear()
+            _raise_for(signum)
+
+
+# ---------------------------------------------------------------- workers
+
+PR_SET_PDEATHSIG = 1
+
+
+def worker_guard(parent: int, init=None, args: tuple = ()) -> None:
+    """Pool initializer: die with the parent (even when it is SIGKILLed), leave Ctrl-C to the parent, which
+    stops the workers itself, then run `init(*args)`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if not _die_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the guard was in place
+        os._exit(1)
+    if init is not None:
+        init(*args)
+
+
+def _die_with_parent() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def stop_workers(pool) -> None:
+    """Stop a ProcessPoolExecutor now: running jobs are killed, queued ones dropped (shutdown() alone would
+    first finish every job already submitted)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        try:
+            proc.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        try:
+            proc.join(timeout=10)
+        except (OSError, ValueError, AttributeError, AssertionError):
+            pass
