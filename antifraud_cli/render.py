@@ -22,7 +22,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as rl_canvas
 
 from . import __version__
-from .colors import cmyk, contrast_ratio
+from .colors import cmyk, contrast_ratio, overprints
 from .errors import AntifraudError, Location, Problem
 from .icons import ICON_NAMES, draw_icon
 from .layoutdoc import Node
@@ -231,7 +231,7 @@ class Renderer:
     def draw_lines(self, c, lines, x: float, top: float, lead: float, size: float) -> None:
         """Draw broken lines; `top` is the PDF y of the first line box's top."""
         t = c.beginText()
-        state = [None, None, None]
+        state = [None, None, None, False]  # font, colour, char space, overprint
         for i, line in enumerate(lines):
             line_size = max(size, line.height)
             baseline = top - i * lead - (lead - line_size) / 2 - ASCENT * line_size
@@ -240,13 +240,20 @@ class Renderer:
                     t.setFont(piece.font, piece.size)
                     state[0] = (piece.font, piece.size)
                 if state[1] != piece.style:
-                    t.setFillColorCMYK(*cmyk(piece.style))
+                    ink = cmyk(piece.style)
+                    t.setFillColorCMYK(*ink)
                     state[1] = piece.style
+                    if overprints(ink) != state[3]:  # solid black text overprints a colour band
+                        state[3] = not state[3]
+                        t.setFillOverprint(state[3])
+                        t.setOverprintMask(state[3])
                 if state[2] != piece.char_space:
                     t.setCharSpace(piece.char_space)
                     state[2] = piece.char_space
                 t.setTextOrigin(x + piece.x, baseline)
                 t.textOut(piece.text)
+        if state[3]:
+            t.setFillOverprint(False)  # the state outlives the text object: later fills knock out again
         c.drawText(t)
 
     # ---------- flow ----------
@@ -585,7 +592,8 @@ def _canvas(buf, size, fonts: FontNames, doc: Node, epoch: int | None, title_suf
     # binary (Flate only) streams: ASCII85 makes files 25 % larger and costs time; print RIPs read binary PDFs
     rl_config.useA85 = 0
     # the initial font is written into every page's preamble: make it ours, or an unembedded Helvetica appears
-    c = rl_canvas.Canvas(buf, pagesize=size, invariant=1, pageCompression=1, initialFontName=fonts.regular)
+    c = rl_canvas.Canvas(buf, pagesize=size, invariant=1, pageCompression=1, initialFontName=fonts.regular,
+                         pdfVersion=(1, 4))  # /Lang and overprint (ExtGState) are PDF 1.4
     _set_timestamp(c, epoch)
     c.setCreator(f"antifraud {__version__}")
     c.setProducer(f"antifraud {__version__} (ReportLab)")

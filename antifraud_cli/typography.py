@@ -25,6 +25,17 @@ Full-width marks meeting each other (``。”``, ``，“``, ``（“``) are com
 em (the blank halves of their em boxes overlap).  The line-end half-width
 trimming is applied for every alignment, so right edges are optically flush.
 
+Justified text (两端对齐) first squeezes punctuation, then stretches: a line may take
+one more atom than fits at natural width when setting its full-width marks up to
+half-width absorbs the overflow, and that overflow is smaller than the slack the
+shorter line would spread between its characters.  Other alignments never squeeze.
+
+Widow control: the last line of a multi-line paragraph never holds a single character
+(punctuation not counted); the line before it is broken earlier.
+
+Over-long units are cut in one pass with each character measured once, so breaking is
+linear in the length of the text.
+
 Geometry of the result: each :class:`Line` holds :class:`Piece` objects with an ``x``
 (pt from the line's left edge, first-line indent and center/right offsets included)
 and a ``char_space`` (PDF ``Tc``, extra space after every character of the piece).
@@ -192,15 +203,16 @@ class _Ctx:
 
     def make_atom(self, kind: int, chars: list[tuple[str, int]]) -> _Atom:
         segs: list[list] = []
-        for ch, ri in chars:
-            if segs and segs[-1][1] == ri:
-                segs[-1][0] += ch
-            else:
-                segs.append([ch, ri, 0.0])
         total = 0.0
-        for seg in segs:
-            seg[2] = self.width(seg[0], seg[1])
-            total += seg[2]
+        start, n = 0, len(chars)
+        for i in range(1, n + 1):  # one segment per run; joined once (no quadratic string growth)
+            if i == n or chars[i][1] != chars[start][1]:
+                ri = chars[start][1]
+                text = "".join(ch for ch, _ in chars[start:i])
+                w = self.width(text, ri)
+                segs.append([text, ri, w])
+                total += w
+                start = i
         atom = _Atom(kind, segs, total)
         atom.size = max(self.runs[s[1]].size for s in segs)
         if kind == _CJK and len(atom.text) == 1 and total >= _FULL_WIDTH_RATIO * atom.size > 0:
@@ -263,45 +275,56 @@ def _trim(a: _Atom) -> float:
     return 0.5 * a.w if a.ink_left else 0.0
 
 
-def _split_atom(ctx: _Ctx, atom: _Atom, room: float, min_k: int = 1) -> tuple[_Atom, _Atom] | None:
-    """Cut an over-long unit so that its head fits in ``room``.
+def _split_atom(ctx: _Ctx, atom: _Atom, room: float, min_k: int = 1,
+                width: float | None = None) -> list[_Atom] | None:
+    """Cut an over-long unit so that its head fits in ``room``; with ``width``, cut the rest
+    into pieces that fit ``width`` too, in the same pass.
 
-    Returns ``None`` when fewer than ``min_k`` characters fit.  The cut prefers a
-    position after ``/``, ``-``, ``?`` ... and never leaves the tail starting with a
-    :data:`NO_LINE_START` character or the head ending with a :data:`NO_LINE_END` one
-    when it can avoid it.
+    Returns ``None`` when fewer than ``min_k`` characters fit.  A cut prefers a position
+    after ``/``, ``-``, ``?`` ... and never leaves a piece starting with a
+    :data:`NO_LINE_START` character or ending with a :data:`NO_LINE_END` one when it can
+    avoid it.  Each character is measured once, so a 40,000-character word is cut in linear
+    time (cutting one head off at a time and re-measuring the tail was quadratic).
     """
     chars = [(ch, seg[1]) for seg in atom.segs for ch in seg[0]]
+    cw = [ctx.width(ch, ri) for ch, ri in chars]
     n = len(chars)
-    acc = 0.0
-    kmax = 0
-    for ch, ri in chars[:-1]:
-        acc += ctx.width(ch, ri)
-        if acc > room + _EPS:
-            break
-        kmax += 1
-    if kmax < min_k:
-        return None
-    kmax = max(kmax, 1)
 
     def good(k: int) -> bool:
         return chars[k][0] not in _NO_START and chars[k - 1][0] not in _NO_END
 
-    k_cut = 0
-    lo = max(1, (kmax * 3) // 5)
-    for k in range(kmax, lo - 1, -1):
-        if chars[k - 1][0] in _SPLIT_AFTER and good(k):
-            k_cut = k
-            break
-    if not k_cut:
-        for k in range(kmax, 0, -1):
-            if good(k):
-                k_cut = k
+    def cut_after(start: int, room: float) -> int:
+        """How many characters from ``start`` go on a line of ``room`` (not all of them)."""
+        acc = 0.0
+        kmax = 0
+        for k in range(start, n - 1):
+            acc += cw[k]
+            if acc > room + _EPS:
                 break
-    if not k_cut:
-        k_cut = kmax
-    assert 1 <= k_cut < n
-    return ctx.make_atom(atom.kind, chars[:k_cut]), ctx.make_atom(atom.kind, chars[k_cut:])
+            kmax += 1
+        if kmax == 0:
+            return 0
+        lo = max(1, (kmax * 3) // 5)
+        for k in range(kmax, lo - 1, -1):
+            if chars[start + k - 1][0] in _SPLIT_AFTER and good(start + k):
+                return k
+        for k in range(kmax, 0, -1):
+            if good(start + k):
+                return k
+        return kmax
+
+    k = cut_after(0, room)
+    if k < min_k:
+        return None
+    cuts = [0, max(k, 1)]
+    if width is not None:
+        rest = sum(cw[cuts[-1]:])
+        while rest > width + _EPS and cuts[-1] < n - 1:
+            k = max(cut_after(cuts[-1], width), 1)
+            rest -= sum(cw[cuts[-1]:cuts[-1] + k])
+            cuts.append(cuts[-1] + k)
+    cuts.append(n)
+    return [ctx.make_atom(atom.kind, chars[i:j]) for i, j in zip(cuts, cuts[1:])]
 
 
 # --------------------------------------------------------------------------------------
@@ -323,9 +346,73 @@ def _legal(A: list[_Atom], b: int) -> bool:
     return j >= n or not A[j].no_start
 
 
-def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float) -> list[list[_Atom]]:
-    """Greedy breaking of one newline-free segment (no leading/trailing spaces)."""
-    lines: list[list[_Atom]] = []
+def _blanks(atoms: list[_Atom]) -> list[float]:
+    """How far each atom of a line may still be squeezed: the blank half of a full-width mark
+    (clreq sets such marks half-width in a tight line), less what the compression of adjacent
+    marks already took. The last atom's blank is trimmed at the line end anyway, and an opening
+    mark that starts the line keeps its blank."""
+    m = len(atoms)
+    rem = [0.5 * a.w if a.ink_left or a.ink_right else 0.0 for a in atoms]
+    for k in range(m - 1):
+        c = _compress(atoms[k], atoms[k + 1])
+        if c:  # the blank between the two marks is the first one's if its ink is on the left
+            rem[k if atoms[k].ink_left else k + 1] -= c
+    if m:
+        if atoms[0].ink_right:
+            rem[0] = 0.0
+        if atoms[-1].ink_left:
+            rem[-1] = 0.0
+    return rem
+
+
+def _natural(atoms: list[_Atom]) -> float:
+    """Width of a line set as it is: adjacent marks compressed, a closing mark at the end trimmed."""
+    total = 0.0
+    prev = None
+    for a in atoms:
+        if a.kind == _SPACE:
+            total += a.w
+            prev = None
+            continue
+        total += a.w - (_compress(prev, a) if prev is not None else 0.0)
+        prev = a
+    return total - _trim(atoms[-1]) if atoms else 0.0
+
+
+def _fits(atoms: list[_Atom], avail: float, justify: bool) -> bool:
+    need = _natural(atoms)
+    if justify:
+        need -= sum(_blanks(atoms))
+    return need <= avail + _EPS
+
+
+def _lone(atoms: list[_Atom]) -> bool:
+    """A line holding a single character (punctuation not counted): "号" or "号。"."""
+    count = 0
+    for a in atoms:
+        for ch in a.text:
+            if ch not in _NO_START and ch not in _NO_END and not ch.isspace():
+                count += 1
+                if count > 1:
+                    return False
+    return True
+
+
+def _strip_end(A: list[_Atom], pos: int, b: int) -> int:
+    end = b
+    while end > pos and A[end - 1].kind == _SPACE:
+        end -= 1
+    return end
+
+
+def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float,
+                   justify: bool = False) -> list[list[_Atom]]:
+    """Greedy breaking of one newline-free segment (no leading/trailing spaces).
+
+    With ``justify``, a line may also take more atoms than fit at natural width when squeezing
+    its full-width marks to half width absorbs the overflow and that overflow is smaller than
+    the space the looser line would have to spread (clreq: compress punctuation, then stretch)."""
+    bounds: list[tuple[int, int, float]] = []  # (start, break, available width) of each line
     pos = 0
     avail = first_avail
     while pos < len(A):
@@ -341,6 +428,9 @@ def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float) 
         i_fail = n
         i = pos
         prev = None
+        squeeze = 0.0  # blanks of the marks before A[i] that a tight line could still give up
+        natural: dict[int, float] = {}  # line end -> natural width of A[pos:end]
+        tight: list[int] = []  # line ends that fit only when the marks are squeezed
         while i < n:
             a = A[i]
             if a.kind == _SPACE:
@@ -348,13 +438,27 @@ def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float) 
                 prev = None
                 i += 1
                 continue
-            base = acc - _compress(prev, a) if prev is not None else acc
-            if base + a.w - _trim(a) > avail + _EPS:
-                acc_at_fail = base
-                i_fail = i
-                break
+            c = _compress(prev, a) if prev is not None else 0.0
+            base = acc - c
+            r = 0.5 * a.w if (a.ink_left or a.ink_right) and not (a.ink_right and i == pos) else 0.0
+            if c:
+                if prev.ink_left:
+                    squeeze -= c
+                else:
+                    r -= c
+            nat = base + a.w - _trim(a)
+            if nat > avail + _EPS:
+                if i_fail == n:
+                    acc_at_fail = base
+                    i_fail = i
+                if not justify or nat - squeeze - (0.0 if a.ink_left else r) > avail + _EPS:
+                    break
+                tight.append(i + 1)
+            else:
+                last_fit = i + 1
+            natural[i + 1] = nat
             acc = base + a.w
-            last_fit = i + 1
+            squeeze += r
             prev = a
             i += 1
         # -- choose a legal break at or before the fit ("后推出")
@@ -370,17 +474,24 @@ def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float) 
         ):
             # A unit wider than any line has to be cut anyway: fill this line with its
             # head instead of leaving a short orphan line in front of it.
-            cut = _split_atom(ctx, nxt, avail - acc_at_fail, min_k=3)
+            cut = _split_atom(ctx, nxt, avail - acc_at_fail, min_k=3, width=width)
         if last_fit >= n:
             b = n
         elif cut is not None:
-            A[i_fail : i_fail + 1] = list(cut)
+            A[i_fail : i_fail + 1] = cut
             b = i_fail + 1
         else:
             b = last_fit
             while b > pos and not _legal(A, b):
                 b -= 1
-            if b == pos:
+            if b > pos:
+                # a tighter line with squeezed marks beats a looser one that must be spread more
+                for e in reversed(tight):
+                    if _legal(A, e):
+                        if natural[e] - avail < avail - natural[b]:
+                            b = e
+                        break
+            else:
                 # No legal break among what fits: cut an over-long unit as a last resort.
                 # The fitting material is one unbreakable block (e.g. a URL that fits
                 # alone but not with the "，" or "“…”" glued to it): the block is wider
@@ -394,32 +505,55 @@ def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float) 
                     unit = A[u]
                     parts = _split_atom(ctx, unit, unit.w - ctx.width(unit.text[-1], unit.segs[-1][1]))
                 if parts is not None:
-                    A[u : u + 1] = list(parts)
+                    A[u : u + 1] = parts
                     b = u + 1
                 elif last_fit == pos:
                     a = A[pos]
                     if len(a.text) > 1:
-                        head, tail = _split_atom(ctx, a, avail, min_k=0)
-                        A[pos : pos + 1] = [head, tail]
+                        A[pos : pos + 1] = _split_atom(ctx, a, avail, min_k=0, width=width)
                     b = pos + 1  # a single glyph wider than the line stands alone
                 else:
                     # e.g. "《" + a long URL: keep the opener with the URL's head
                     nxt = A[i_fail] if i_fail < n else None
                     parts = None
                     if nxt is not None and nxt.kind == _UNIT and len(nxt.text) > 1:
-                        parts = _split_atom(ctx, nxt, avail - acc_at_fail)
+                        parts = _split_atom(ctx, nxt, avail - acc_at_fail, width=width)
                     if parts is not None:
-                        A[i_fail : i_fail + 1] = list(parts)
+                        A[i_fail : i_fail + 1] = parts
                         b = i_fail + 1
                     else:
                         b = last_fit  # nothing else fits: accept the forbidden break
-        end = b
-        while end > pos and A[end - 1].kind == _SPACE:
-            end -= 1
-        lines.append(A[pos:end])
+        bounds.append((pos, b, avail))
         pos = b
         avail = width
-    return lines
+    _avoid_lone_last_line(A, bounds, width, justify)
+    return [A[s:_strip_end(A, s, b)] for s, b, _ in bounds]
+
+
+def _avoid_lone_last_line(A: list[_Atom], bounds: list[tuple[int, int, float]], width: float,
+                          justify: bool) -> None:
+    """Widow control: a paragraph's last line never holds a single character; the line
+    before it is broken earlier (at the latest legal break that leaves both lines fitting
+    and neither of them lone)."""
+    if len(bounds) < 2:
+        return
+    s_last = bounds[-1][0]
+    n = len(A)
+    if not _lone(A[s_last:n]):
+        return
+    s, b, avail = bounds[-2]
+    for b2 in range(b - 1, s, -1):
+        if not _legal(A, b2):
+            continue
+        head = A[s:_strip_end(A, s, b2)]
+        start = b2
+        while start < n and A[start].kind == _SPACE:
+            start += 1
+        tail = A[start:n]
+        if head and not _lone(head) and _fits(head, avail, justify) and _fits(tail, width, justify):
+            bounds[-2] = (s, b2, avail)
+            bounds[-1] = (start, n, width)
+            return
 
 
 # --------------------------------------------------------------------------------------
@@ -442,7 +576,17 @@ def _layout_line(
 
     stretch = 0.0
     offset = indent
-    if align == "justify":
+    if align == "justify" and slack < -_EPS:
+        # a tight line: squeeze the marks' blank halves, each in proportion to what it has
+        rem = _blanks(atoms)
+        total = sum(rem)
+        if total > _EPS:
+            f = min(1.0, -slack / total)
+            for k, r in enumerate(rem):
+                if r:
+                    adv[k if atoms[k].ink_left else k - 1] -= r * f  # the blank after / before the ink
+            slack += total * f
+    elif align == "justify":
         if not last and slack > _EPS:
             gaps = sum(1 for k in range(m - 1) if atoms[k + 1].kind != _SPACE)
             if gaps:
@@ -491,8 +635,8 @@ def _layout_line(
     for text, ri, px, _w, _n, cs in pieces:
         run = runs[ri]
         out.append(Piece(text, run.font, run.size, run.style, px, cs if cs is not None else 0.0))
-    if align == "justify" and stretch:
-        right = width if abs(right - width) < 1e-6 else right
+    if align == "justify" and abs(right - width) < 1e-6:
+        right = width
     height = max(runs[s[1]].size for a in atoms for s in a.segs)
     return Line(tuple(out), right, height, "".join(p.text for p in out))
 
@@ -588,7 +732,8 @@ class Paragraph:
             if not seg:
                 groups.append((None, ri, False))
                 continue
-            broken = _break_segment(self.ctx, list(seg), width, width - indent)  # a copy: long units get split
+            # a copy: long units get split
+            broken = _break_segment(self.ctx, list(seg), width, width - indent, align == "justify")
             for li, group in enumerate(broken):
                 groups.append((group, indent if li == 0 else 0.0, li == len(broken) - 1))
         return Breaks(self.ctx, groups, width, align, scale)

@@ -21,6 +21,7 @@ from antifraud_cli.typography import (
 TOL = 0.01
 FONT_PATH = str(__import__("antifraud_cli.fonts").fonts.default_fontset().regular.path)
 TRIMMABLE = set("，。、．：；！？”’」』）］｝】〗〕》〉")
+OPENERS = set("“‘「『（［｛【〖〔《〈")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -89,11 +90,13 @@ def check_geometry(lines: list[Line], width: float, measure, *, justify_all_but_
         # nothing runs past the frame
         assert ln.width <= width + TOL, (i, ln.text, ln.width)
         assert abs(right_edge(ln, measure) - ln.width) < TOL, (i, ln.text, right_edge(ln, measure), ln.width)
-        # pieces are in reading order, never overlap more than a compressed half em
+        # pieces are in reading order, never overlap more than a compressed half em (a whole em
+        # between a closing and an opening mark, both squeezed to half width in a tight line)
         for a, b in zip(ln.pieces, ln.pieces[1:]):
             end_a = a.x + measure(a.text, a.font, a.size) + a.char_space * (len(a.text) - 1)
+            both = a.text[-1] in TRIMMABLE and b.text[0] in OPENERS
             assert b.x >= a.x - 1e-9
-            assert b.x >= end_a - 0.5 * a.size - TOL
+            assert b.x >= end_a - (1.0 if both else 0.5) * a.size - TOL
         if i == 0 and indent is not None:
             assert abs(ln.pieces[0].x - indent) < 1e-9
         if justify_all_but_last and i < len(lines) - 1 and _has_gap(ln.text):  # a lone unit stays left
