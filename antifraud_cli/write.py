@@ -44,8 +44,8 @@ _OLD_TMP = re.compile(r"\..+\.(pdf|json)\.[a-z0-9_]{8}\.tmp")  # what mkstemp be
 
 
 def _write_error(e: OSError, path: Path) -> AntifraudError:
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        hint = "free some space on that disk, or build into another folder with -o"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        hint = "free some space on that disk (or raise its size limit), or build into another folder with -o"
     elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         hint = "make the output folder writable, or build into another folder with -o"
     elif e.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
