@@ -97,7 +97,13 @@ class _FolderLoader:
 
         class FolderLoader(jinja2.FileSystemLoader):
             def get_source(self, environment, template):
-                source, filename, uptodate = super().get_source(environment, template)
+                try:
+                    source, filename, uptodate = super().get_source(environment, template)
+                except UnicodeDecodeError as e:  # GBK-saved or binary: say so at the file, not as a codec error
+                    path = next(p for f in self.searchpath if (p := Path(f, *template.split("/"))).is_file())
+                    line = path.read_bytes()[: e.start].count(b"\n") + 1
+                    raise AntifraudError(Problem(Location(display(path), line), "template: not UTF-8 text",
+                                                 "save the template as UTF-8")) from None
                 real = Path(filename).resolve()
                 if not any(real.is_relative_to(Path(f).resolve()) for f in self.searchpath):
                     raise jinja2.TemplateNotFound(f"{template} (it leads outside the template folders)")

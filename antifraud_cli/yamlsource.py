@@ -70,11 +70,12 @@ def read_text(path: Path, root: Path | None = None) -> tuple[str | None, list[Pr
 
 
 def _looks_utf16(head: bytes) -> bool:
-    """UTF-16 without a BOM: every other byte of ASCII text is NUL."""
-    if len(head) < 4:
+    """UTF-16 without a BOM: YAML keys are ASCII, so one byte lane is mostly NUL and the other nearly never."""
+    if len(head) < 8:
         return False
-    even, odd = head[0::2], head[1::2]
-    return even.count(0) > 0.9 * len(even) and not odd.count(0) or odd.count(0) > 0.9 * len(odd) and not even.count(0)
+    lanes = head[0::2], head[1::2]
+    nul = [lane.count(0) / len(lane) for lane in lanes]
+    return max(nul) > 0.3 and min(nul) < 0.02
 
 
 def load_yaml(path: Path, root: Path | None = None) -> tuple[YamlDoc | None, list[Problem]]:
