@@ -1,0 +1,259 @@
+"""Products as data: specs and templates from a project folder, size variants, fingerprints from what is
+printed, the build clock, and the template sandbox."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from antifraud_cli.cli import cli
+
+from conftest import STATION, write_files
+from pdfcheck import boxes_mm, page_text
+
+NOTICE_SPEC = """\
+id: notice
+name: 告示
+description: a half-A4 notice for the village board
+template: notice.xml.j2
+sizes:
+  A5: {w: 148, h: 210}
+  A4: {w: 210, h: 297}
+pages: 1
+cases: 1
+per: audience
+"""
+NOTICE_TEMPLATE = """\
+<document size="{{ page.w }}x{{ page.h }}" bleed="3" marks="crop" min-size="{{ reading.min_font_pt }}"
+          title="告示" lang="zh-CN">
+<page background="#FFFFFF">
+  <frame name="the notice" x="12" y="12" w="{{ page.w - 24 }}" h="{{ page.h - 24 }}">
+    <h size="24" color="{{ palette.primary }}">{{ station.name }}告示</h>
+    {% for case in cases %}<p size="{{ reading.body_font_pt }}">{{ case.title }}：{{ case.advice[0] }}</p>{% endfor %}
+  </frame>
+</page>
+</document>
+"""
+
+
+def invoke(root, *args, env=None):
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return CliRunner(env=env).invoke(cli, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+
+
+def digests(folder) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*.pdf"))}
+
+
+def stale(output: str) -> set[str]:
+    return {ln.removeprefix("stale: ").split(" ")[0] for ln in output.splitlines() if ln.startswith("stale: ")}
+
+
+# ---------- the registry
+
+def test_a_project_adds_a_product_with_a_spec_and_a_template(make_project):
+    root = make_project({"antifraud.yaml": STATION, "products/notice.yaml": NOTICE_SPEC,
+                         "templates/notice.xml.j2": NOTICE_TEMPLATE})
+    listed = json.loads(invoke(root, "list", "products", "--json").output)
+    notice = next(p for p in listed if p["id"] == "notice")
+    assert notice["sizes"] == {"A5": {"w": 148, "h": 210}, "A4": {"w": 210, "h": 297}} and not notice["default"]
+    assert notice["source"].startswith("products/notice.yaml")
+    assert "notice" in invoke(root, "list", "products").output
+
+    result = invoke(root, "build", "-a", "elderly", "-p", "notice", "-j", "1")
+    assert result.exit_code == 0, result.output
+    pdf = root / "dist/elderly/notice.pdf"
+    assert "新城派出所告示" in page_text(pdf)[0]
+    assert boxes_mm(pdf)[0]["trimbox"][2] - boxes_mm(pdf)[0]["trimbox"][0] == pytest.approx(148, abs=0.1)
+    # not in the default kit: a plain build leaves it alone and keeps it
+    plain = invoke(root, "build", "-a", "elderly", "-j", "1")
+    assert "built 4," in plain.output and pdf.exists()
+
+    # a size variant chosen in antifraud.yaml; the audience may override the case count
+    write_files(root, {"antifraud.yaml": STATION + "defaults: {sizes: {notice: A4}, products: [notice]}\n"})
+    again = invoke(root, "build", "-a", "elderly", "-j", "1")
+    assert "built 1, up to date 0" in again.output
+    box = boxes_mm(pdf)[0]["trimbox"]
+    assert (box[2] - box[0], box[3] - box[1]) == (pytest.approx(210, abs=0.1), pytest.approx(297, abs=0.1))
+
+
+def test_the_default_kit_and_the_poster_sizes(make_project):
+    root = make_project({"antifraud.yaml": STATION + "defaults: {sizes: {poster: A2, card-sheet: A4-gutter}}\n"})
+    result = invoke(root, "build", "-a", "students", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (root / "dist/students").iterdir()) == \
+        ["card-sheet.pdf", "card.pdf", "leaflet.pdf", "poster.pdf"]
+    poster = boxes_mm(root / "dist/students/poster.pdf")[0]["trimbox"]
+    assert (poster[2] - poster[0], poster[3] - poster[1]) == (pytest.approx(420, abs=0.1), pytest.approx(594, abs=0.1))
+    # the older spelling still works
+    write_files(root, {"antifraud.yaml": STATION + "defaults: {poster_size: A2}\n"})
+    assert invoke(root, "build", "-a", "students", "-p", "poster", "--check").exit_code == 0
+
+
+def test_the_gutter_card_sheet_keeps_bleed_round_every_card(make_project):
+    root = make_project({"antifraud.yaml": STATION + "defaults: {sizes: {card-sheet: A4-gutter}}\n"})
+    assert invoke(root, "build", "-a", "elderly", "-p", "card-sheet", "-j", "1").exit_code == 0
+    import pypdfium2 as pdfium
+
+    page = pdfium.PdfDocument(str(root / "dist/elderly/card-sheet.pdf"))[0]
+    image = page.render(scale=150 / 72).to_pil().convert("RGB")
+    px = lambda mm_x, mm_y: image.getpixel((round(mm_x * 150 / 25.4), round(mm_y * 150 / 25.4)))  # noqa: E731
+    # 2 x 4 cards of 90 x 54 mm with 6 mm gutters, centred. Each card keeps 3 mm of bleed: the header band
+    # (primary colour, the top 13 mm) runs 3 mm past the card's cut lines into the gutters.
+    gx, gy = (210 - 186) / 2, (297 - 234) / 2
+    header = px(gx + 20, gy + 1)
+    assert header != (255, 255, 255)
+    assert px(gx - 2, gy + 1) == header  # left of the first card
+    assert px(gx + 20, gy - 2) == header  # above it
+    assert px(gx + 20, gy - 4) == (255, 255, 255)  # past the bleed: paper
+    second_row = gy + 54 + 6
+    assert px(gx + 20, second_row - 2) == header  # the second row's band bleeds up into the gutter
+    assert px(gx + 20, second_row - 4.5) == (255, 255, 255)  # the first row's white background bleeds down
+
+
+def test_bad_product_names_are_located(make_project):
+    root = make_project({"antifraud.yaml": STATION + "defaults:\n  products: [poster, flyer]\n  sizes: {poster: A1}\n"})
+    result = invoke(root, "build")
+    assert result.exit_code == 1
+    assert "antifraud.yaml:3: unknown product 'flyer'" in result.output
+    assert "antifraud.yaml:4: product 'poster' has no size 'A1'" in result.output and "its sizes: A3, A2" in result.output
+    unknown = invoke(make_project(name="other"), "build", "-p", "flyer")
+    assert unknown.exit_code == 2 and "unknown product 'flyer'" in unknown.output
+
+
+def test_a_spec_without_its_template_or_with_the_wrong_size(make_project):
+    root = make_project({"products/notice.yaml": NOTICE_SPEC})
+    result = invoke(root, "build", "-p", "notice")
+    assert result.exit_code == 1 and "products/notice.yaml:4: product 'notice': template 'notice.xml.j2' not found" \
+        in result.output
+    write_files(root, {"templates/notice.xml.j2": NOTICE_TEMPLATE.replace('size="{{ page.w }}x{{ page.h }}"',
+                                                                          'size="A4"')})
+    result = invoke(root, "build", "-a", "elderly", "-p", "notice", "-j", "1")
+    assert result.exit_code == 1
+    assert "the template draws 210×297 mm but the product's size is 148×210 mm" in result.output
+    assert not (root / "dist/elderly/notice.pdf").exists()
+
+
+# ---------- fingerprints: stale if and only if what is printed changed
+
+def test_check_lists_exactly_the_outputs_whose_print_changed(make_project, monkeypatch):
+    root = make_project({"antifraud.yaml": STATION})
+    args = ("-a", "elderly", "-a", "students")
+    assert invoke(root, "build", *args, "-j", "1").exit_code == 0
+    kit = {f"{a}/{p}.pdf" for a in ("elderly", "students") for p in ("poster", "leaflet", "card", "card-sheet")}
+
+    # the station's authority is printed in the leaflet's and poster's contact blocks, not on the card
+    write_files(root, {"antifraud.yaml": STATION.replace("韩城市公安局", "渭南市公安局")})
+    assert stale(invoke(root, "build", *args, "--check").output) == \
+        {f"{a}/{p}.pdf" for a in ("elderly", "students") for p in ("poster", "leaflet")}
+    write_files(root, {"antifraud.yaml": STATION})
+
+    # a case's sources are printed nowhere; its title is printed on the posters and leaflets that show it
+    from antifraud_cli.paths import builtin_dir
+
+    manifest = json.loads((root / "dist/manifest.json").read_text(encoding="utf-8"))
+    shown = {e["path"]: e["cases"] for e in manifest["outputs"]}
+    case_id = shown["elderly/leaflet.pdf"][0]
+    text = (builtin_dir("cases") / f"{case_id}.yaml").read_text(encoding="utf-8")
+    write_files(root, {f"cases/{case_id}.yaml": "# 本所改写\n" + text + "\nsources: [{name: 本所整理}]\n"
+                       if "sources:" not in text else "# 本所改写\n" + text.replace("sources:", "sources:\n  - {name: 本所整理}", 1)})
+    assert invoke(root, "build", *args, "--check").exit_code == 0
+    lines = [ln.replace("title: ", "title: 新", 1) if ln.startswith("title: ") else ln for ln in text.splitlines()]
+    write_files(root, {f"cases/{case_id}.yaml": "\n".join(lines) + "\n"})
+    assert stale(invoke(root, "build", *args, "--check").output) == \
+        {path for path, cases in shown.items() if case_id in cases}
+    (root / f"cases/{case_id}.yaml").unlink()
+
+    # an audience field the card does not print (its slogan is on the poster and the card back)
+    aud = (builtin_dir("audiences") / "students.yaml").read_text(encoding="utf-8")
+    write_files(root, {"audiences/students.yaml": aud.replace("description:", "description: 本所说明。", 1)})
+    assert invoke(root, "build", *args, "--check").exit_code == 0  # the description is printed nowhere
+    (root / "audiences/students.yaml").unlink()
+
+    # a template: only the products made from it
+    card = (builtin_dir("templates") / "card.xml.j2").read_text(encoding="utf-8")
+    write_files(root, {"templates/card.xml.j2": card.replace("警民联系卡</text>", "警民联系卡 </text>")})
+    assert stale(invoke(root, "build", *args, "--check").output) == \
+        {f"{a}/{p}.pdf" for a in ("elderly", "students") for p in ("card", "card-sheet")}
+    write_files(root, {"templates/card.xml.j2": card.replace("{#-", "{#- 本所的卡 ", 1)})
+    assert invoke(root, "build", *args, "--check").exit_code == 0  # a template comment prints nothing
+    (root / "templates/card.xml.j2").unlink()
+
+    # the tool's own code: everything
+    from antifraud_cli import compose
+
+    monkeypatch.setattr(compose, "tool_digest", lambda: "edited")
+    assert stale(invoke(root, "build", *args, "--check").output) == kit
+
+
+# ---------- one build clock
+
+def test_the_build_day_drives_the_pdf_dates_and_is_recorded(make_project):
+    root = make_project()
+    result = invoke(root, "build", "-a", "elderly", "-p", "card", "--date", "2027-09-01", "-j", "1")
+    assert result.exit_code == 0, result.output
+    from pypdf import PdfReader
+
+    assert PdfReader(str(root / "dist/elderly/card.pdf")).metadata["/CreationDate"].startswith("D:20270901000000")
+    manifest = json.loads((root / "dist/manifest.json").read_text(encoding="utf-8"))
+    assert manifest["date"] == {"day": "2027-09-01", "epoch": 1819756800, "from": "--date"}
+    # SOURCE_DATE_EPOCH when there is no --date; its exact second goes into the PDF
+    invoke(root, "build", "-a", "elderly", "-p", "card", "--force", "-j", "1",
+           env={"SOURCE_DATE_EPOCH": str(1819756800 + 12 * 3600)})
+    assert PdfReader(str(root / "dist/elderly/card.pdf")).metadata["/CreationDate"].startswith("D:20270901120000")
+
+
+@pytest.mark.parametrize("args, env, named", [
+    (["--date", "2027-13-40"], {}, "'2027-13-40' is not a date"),
+    (["--date", "tomorrow"], {}, "'tomorrow' is not a date"),
+    ([], {"SOURCE_DATE_EPOCH": "yesterday"}, "SOURCE_DATE_EPOCH='yesterday' is not a timestamp"),
+    ([], {"SOURCE_DATE_EPOCH": "abc"}, "SOURCE_DATE_EPOCH='abc' is not a timestamp"),
+])
+def test_a_bad_build_day_is_a_usage_error_and_writes_nothing(make_project, args, env, named):
+    root = make_project()
+    result = invoke(root, "build", *args, env=env)
+    assert result.exit_code == 2 and named in result.output and "Traceback" not in result.output
+    assert not (root / "dist").exists()
+    check = invoke(root, "check", *args, env=env)
+    assert check.exit_code == 2 and named in check.output
+
+
+# ---------- templates are data, never code
+
+@pytest.mark.parametrize("expression, message", [
+    ('{{ lipsum.__globals__["os"].popen("touch RCE").read() }}', "'lipsum' is undefined"),
+    ('{{ cycler.__init__.__globals__ }}', "template not allowed"),
+    ('{{ station.__class__.__mro__ }}', "template not allowed"),
+    ('{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}', "loop steps"),
+    ('{{ "x" * 100000000 }}', "longer than"),
+])
+def test_a_template_cannot_run_code_or_loop_forever(make_project, expression, message):
+    from antifraud_cli.paths import builtin_dir
+
+    card = (builtin_dir("templates") / "card.xml.j2").read_text(encoding="utf-8")
+    root = make_project({"templates/card.xml.j2": card.replace("<page name=\"front\"", expression + "\n<page name=\"front\"", 1)})
+    result = invoke(root, "build", "-a", "elderly", "-p", "card", "-j", "1")
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "templates/card.xml.j2:" in result.output and "Traceback" not in result.output
+    assert not (root / "RCE").exists() and not (root / "dist").exists()
+
+
+def test_a_template_cannot_include_files_outside_the_template_folders(make_project, tmp_path):
+    secret = tmp_path / "secret.xml.j2"
+    secret.write_text("秘密", encoding="utf-8")
+    root = make_project({"templates/notice.xml.j2": '{% include "leak.xml.j2" %}', "products/notice.yaml": NOTICE_SPEC})
+    (root / "templates/leak.xml.j2").symlink_to(secret)
+    result = invoke(root, "build", "-a", "elderly", "-p", "notice", "-j", "1")
+    assert result.exit_code == 1 and "leads outside the template folders" in result.output
+    result = invoke(root, "build", "-a", "elderly", "-p", "notice", "-j", "1")
+    write_files(root, {"templates/notice.xml.j2": '{% include "../../secret.xml.j2" %}'})
+    result = invoke(root, "build", "-a", "elderly", "-p", "notice", "-j", "1")
+    assert result.exit_code == 1 and "秘密" not in result.output
