@@ -7,7 +7,8 @@ from .loader import Project
 def describe(project: Project, what: str) -> list[dict]:
     if what == "cases":
         return [{"id": c.id, "title": c.title, "category": c.category, "audiences": list(c.audiences),
-                 "tags": list(c.tags), "source": str(c.where())} for c in project.cases.values()]
+                 "tags": list(c.tags), "seasons": list(c.seasons), "source": str(c.where())}
+                for c in project.cases.values()]
     if what == "audiences":
         return [{"id": a.id, "name": a.name, "min_font_pt": a.reading.min_font_pt,
                  "cases": [c.id for c in project.cases.values() if a.id in c.audiences],

@@ -32,7 +32,8 @@ def _fail(err: AntifraudError, verbose: bool) -> None:
     for problem in err.problems:
         click.echo(str(problem), err=True)
     n = len(err.problems)
-    click.echo(f"antifraud: {n} problem{'s' if n != 1 else ''} found; nothing was changed", err=True)
+    click.echo(f"antifraud: {err.summary or f'{n} problem' + ('s' if n != 1 else '') + ' found; nothing was changed'}",
+               err=True)
     sys.exit(1)
 
 
@@ -110,6 +111,8 @@ def list_(obj: Context, what: str, as_json: bool) -> None:
         extra = ""
         if what == "cases":
             extra = "  [" + ", ".join(row["audiences"]) + "]"
+            if row["seasons"]:
+                extra += "  months " + ",".join(map(str, row["seasons"]))
         elif what == "units":
             extra = f"  {row['officer'] or '(no officer)'} {row['phone'] or ''}".rstrip()
         elif what == "products":
@@ -170,11 +173,8 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
     report = build_project(project, options, reporter=reporter)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if report.failed:
-        for problem in report.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"antifraud: {report.summary()}", err=True)
-        sys.exit(1)
+    if report.failed:  # printed like every other problem, by the group (one path for all of them)
+        raise AntifraudError(report.problems, summary=report.summary())
     click.echo(report.summary())
     if check_only and report.stale:
         sys.exit(1)
