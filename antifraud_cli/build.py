@@ -71,8 +71,7 @@ def fontset_for(project: Project) -> fontlib.FontSet:
     try:
         return fontlib.fontset_from_paths(root / cfg.regular, root / cfg.bold if cfg.bold else None)
     except fontlib.FontError as e:
-        raise AntifraudError(Problem(project.config.where("fonts"), str(e),
-                                     "name a TTF, OTF or TTC file relative to the project folder")) from None
+        raise _font_problem(project, e) from None
 
 
 def project_charset(project: Project) -> str:
@@ -111,8 +110,12 @@ def _template_text(path) -> str:
 
 
 def _font_problem(project: Project, e: fontlib.FontError) -> AntifraudError:
-    where = project.config.where("fonts") if project.config and project.config.fonts else Location("fonts")
-    return AntifraudError(Problem(where, str(e)))
+    """The one place a font failure becomes a problem: at `fonts:` when the project names its fonts."""
+    if project.config and project.config.fonts:
+        return AntifraudError(Problem(project.config.where("fonts"), str(e),
+                                      "name a TTF, OTF or TTC file relative to the project folder"))
+    return AntifraudError(Problem(Location("fonts"), str(e),
+                                  "reinstall the tool (pip install --force-reinstall antifraud) to restore its font"))
 
 
 def font_digest(project: Project) -> str:

@@ -29,10 +29,11 @@ class Problem:
 class AntifraudError(Exception):
     """One or more problems in the user's data, templates or build."""
 
-    def __init__(self, problems: list[Problem] | Problem):
+    def __init__(self, problems: list[Problem] | Problem, summary: str | None = None):
         if isinstance(problems, Problem):
             problems = [problems]
         self.problems = list(problems)
+        self.summary = summary  # the last line the CLI prints; default: how many problems, nothing changed
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -41,16 +42,21 @@ class UsageError(AntifraudError):
 
 
 class ProblemList:
-    """Collects problems so that every one is reported, not just the first."""
+    """Collects problems so that every one is reported, not just the first; each distinct problem once."""
 
     def __init__(self) -> None:
         self.items: list[Problem] = []
+        self._seen: set[tuple] = set()
 
     def add(self, location: Location, message: str, hint: str | None = None) -> None:
-        self.items.append(Problem(location, message, hint))
+        key = (location, message)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.items.append(Problem(location, message, hint))
 
     def extend(self, problems: list[Problem]) -> None:
-        self.items.extend(problems)
+        for p in problems:
+            self.add(p.location, p.message, p.hint)
 
     def __bool__(self) -> bool:
         return bool(self.items)

@@ -53,9 +53,10 @@ class ProductSpec(Model):
         default="audience", description="one output per audience (and unit), per unit, or once per station")
     audience: Slug | None = Field(
         default=None, description="for `per: unit` and `per: station`: the audience whose palette and voice apply")
-    format: Literal["pdf"] = Field(default="pdf", description="output format")
+    format: Literal["pdf"] = Field(default="pdf", description="output format (png and txt come with their products)")
     file: FileName | None = Field(default=None, description="output file name (default `<id>.<format>`)")
-    colour: Literal["print", "screen"] = Field(default="print", description="print: CMYK; screen: RGB")
+    colour: Literal["print"] = Field(default="print",
+                                     description="print: CMYK (RGB for screen comes with the first screen product)")
     default: bool = Field(default=False, description="part of the kit built when no `-p` is given")
 
     @model_validator(mode="after")
@@ -80,3 +81,38 @@ class ProductSpec(Model):
 
     def describe_sizes(self) -> str:
         return ", ".join(f"{n} {s.w:g}×{s.h:g} mm" for n, s in self.sizes.items())
+
+
+def spec_reference() -> str:
+    """The spec format as Markdown tables, made from the models above: docs/templates.md carries this text
+    between `<!-- product-spec -->` markers, and a test keeps the two equal."""
+    out = []
+    for title, model in (("product spec (`products/<id>.yaml`)", ProductSpec), ("a size (`sizes: {NAME: …}`)", Size),
+                         ("`impose:`", Imposition)):
+        schema = model.model_json_schema()["properties"]
+        out += [f"| {title} | type | default | meaning |", "| --- | --- | --- | --- |"]
+        for name, info in model.model_fields.items():
+            default = "required" if info.is_required() else _show(info.default)
+            out.append(f"| `{name}` | {_kind(schema[name])} | {default} | {info.description or ''} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _show(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value:g}`" if isinstance(value, float) else f"`{value}`"
+
+
+def _kind(prop: dict) -> str:
+    """A JSON-schema property in words."""
+    options = [o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"]
+    prop = options[0] if options else prop
+    if "enum" in prop or "const" in prop:
+        return " / ".join(f"`{v}`" for v in prop.get("enum", [prop.get("const")]))
+    if "$ref" in prop:
+        return "see below"
+    return {"string": "text", "integer": "whole number", "number": "number", "boolean": "true/false",
+            "object": "map of name → size"}.get(prop.get("type", ""), "text")

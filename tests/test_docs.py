@@ -1,0 +1,20 @@
+"""The reference parts of docs/templates.md are made from the code's own declarations: they cannot drift."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from antifraud_cli.products import spec_reference
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "templates.md"
+
+
+def generated_block(name: str) -> str:
+    text = DOCS.read_text(encoding="utf-8")
+    match = re.search(rf"<!-- {name}:[^>]*-->\n(.*?)<!-- /{name} -->", text, re.S)
+    assert match, f"docs/templates.md has no <!-- {name} --> block"
+    return match.group(1)
+
+
+def test_the_product_spec_reference_is_the_schema():
+    assert generated_block("product-spec") == spec_reference()
