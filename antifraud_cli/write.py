@@ -55,6 +55,19 @@ def _write_error(e: OSError, path: Path) -> AntifraudError:
     return AntifraudError(Problem(Location(display(path)), f"cannot write: {e.strerror or e}", hint))
 
 
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write beside `path` and rename: readers never see half a file (mode from the umask, not 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _sha256_file(path, dir_fd: int | None = None) -> str | None:
     flags = os.O_RDONLY if dir_fd is None else os.O_RDONLY | os.O_NOFOLLOW  # pruning never follows a link
     try:

@@ -2,6 +2,7 @@
 
     python bench/run.py            # all measurements
     python bench/run.py --quick    # fewer repetitions
+    python bench/run.py --villages 1000   # only the scale run: 20,000 PDFs, peak memory, no-op time
 
 Targets (issue 4): leaflet <= 25 ms warm through the whole pipeline; 90-PDF township kit <= 3 s with -j 2
 and a warm font cache; no-op rebuild <= 0.3 s; first-run font preparation <= 2 s; peak memory per worker
@@ -161,10 +162,63 @@ def plain_reportlab_leaflet(project_dir: Path, repeat: int) -> float:
     return best
 
 
+def villages(root: Path, n: int) -> Path:
+    """A county-sized project: n villages from a CSV roster, one officer each (issue 13's scale case)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "antifraud.yaml").write_text(
+        "station: {name: 新城派出所, authority: 韩城市公安局, phone: \"0913-5212110\", address: 新城路1号}\n"
+        "roster: officers.csv\n", encoding="utf-8")
+    rows = ["unit_id,unit_name,name,title,phone"]
+    rows += [f"v{i:04d},第{i:04d}村,民警{i % 100:02d}号,社区民警,138{i:08d}" for i in range(n)]
+    (root / "officers.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return root
+
+
+def village_scale(n: int, noop_runs: int = 3) -> None:
+    """Issue 13: build n villages x 5 audiences x every default product with -j 2 from scratch (peak memory
+    of the main process and of the largest worker, wall time), then no-op rebuilds (wall time, whole CLI).
+    Targets for n=1000: peak RSS <= 250 MB, no-op <= 1 s."""
+    work = Path(tempfile.mkdtemp(prefix="antifraud-villages-"))
+    project = villages(work / f"l-{n}", n)
+    env = {**os.environ, "ANTIFRAUD_CACHE_DIR": str(work / "cache"), "SOURCE_DATE_EPOCH": "1767225600"}
+    probe = ("import resource, sys; from antifraud_cli.cli import main; sys.argv = ['antifraud'] + sys.argv[1:];\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)")
+    share_before = cpu_share()
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", probe, "build", "-j", "2"], cwd=project, env=env, check=True,
+                         capture_output=True, text=True)
+    build_s = time.perf_counter() - start
+    main_kb, worker_kb = (int(x) for x in run.stderr.strip().splitlines()[-1].split())
+    pdfs = sum(1 for _ in (project / "dist").rglob("*.pdf"))
+    size = sum(p.stat().st_size for p in (project / "dist").rglob("*.pdf"))
+    noops = [timed([sys.executable, "-m", "antifraud_cli", "build", "-j", "2"], project, env)
+             for _ in range(noop_runs)]
+    share_after = cpu_share()
+    rows = [
+        ("machine check: CPU share before; after", f"{share_before:.0%}; {share_after:.0%}", "100 % when quiet"),
+        (f"{n} villages: build from scratch, {pdfs} PDFs ({size / 2**30:.2f} GB), -j 2", f"{build_s:.0f} s", ""),
+        ("peak memory, main process", f"{main_kb / 1024:.0f} MB", "≤ 250 MB"),
+        ("peak memory, largest worker", f"{worker_kb / 1024:.0f} MB", "≤ 250 MB"),
+        ("no-op rebuild, whole CLI (best; median)",
+         f"{min(noops):.2f} s; {statistics.median(noops):.2f} s", "≤ 1 s"),
+    ]
+    print("| measurement | result | target |\n|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value} | {target} |")
+    shutil.rmtree(work)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--villages", type=int, default=0, metavar="N",
+                        help="only the scale run: N villages x 5 audiences x 4 products (issue 13 uses 1000)")
     args = parser.parse_args()
+    if args.villages:
+        village_scale(args.villages)
+        return
     repeat = 5 if args.quick else 20
     work = Path(tempfile.mkdtemp(prefix="antifraud-bench-"))
     project = township(work / "township")
