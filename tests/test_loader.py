@@ -29,7 +29,7 @@ def problems(root) -> list[str]:
 def test_builtin_library_is_complete(tmp_path):
     project = load_project(tmp_path)
     assert len(project.cases) >= 15
-    assert set(project.audiences) == {"elderly", "housewives", "students", "migrant-workers", "shop-owners"}
+    assert set(project.audiences) == {"elderly", "housewives", "students", "migrant-workers", "shop-owners", "pupils"}
     categories = {c.category for c in project.cases.values()}
     for official in ("刷单返利", "虚假网络投资理财", "虚假网络贷款", "冒充电商物流客服", "冒充公检法及政府机关",
                      "冒充领导熟人", "网络婚恋交友", "网络游戏产品虚假交易", "虚假购物服务"):
@@ -249,7 +249,7 @@ def test_init_writes_a_project_that_checks(tmp_path, run):
     assert (tmp_path / "station/.github/workflows/antifraud.yml").is_file()
     checked = run(tmp_path / "station", "check")
     assert checked.exit_code == 0, checked.output
-    assert checked.output.startswith("ok: 21 cases, 5 audiences, 3 units")
+    assert checked.output.startswith("ok: 32 cases, 6 audiences, 4 products, 3 units")
 
 
 def test_init_refuses_a_folder_with_files(tmp_path, run):
