@@ -81,6 +81,7 @@ class Renderer:
         self._paragraphs: dict = {}
         self._checked: set = set()
         self.content_problems: list[Problem] = []
+        self.overprint = True  # solid black text overprints (see draw_lines)
 
     # ---------- document ----------
     def render(self, epoch: int | None = None) -> bytes:
@@ -243,7 +244,7 @@ class Renderer:
                     ink = cmyk(piece.style)
                     t.setFillColorCMYK(*ink)
                     state[1] = piece.style
-                    if overprints(ink) != state[3]:  # solid black text overprints a colour band
+                    if (self.overprint and overprints(ink)) != state[3]:  # solid black text overprints a colour band
                         state[3] = not state[3]
                         t.setFillOverprint(state[3])
                         t.setOverprintMask(state[3])
@@ -325,8 +326,13 @@ class Renderer:
                 if label == "●":  # a bullet is a shape, not a small glyph below the audience's minimum size
                     c.circle(x + size * 0.3, baseline + size * 0.36, size * 0.22, stroke=0, fill=1)
                 else:
+                    c.saveState()
                     c.setFont(self.fonts.bold, size)
+                    if self.overprint and overprints(cmyk(marker_color)):  # like the text it labels
+                        c.setFillOverprint(True)
+                        c.setOverprintMask(True)
                     c.drawString(x, baseline, label)
+                    c.restoreState()
                 self.draw_lines(c, lines, x + label_w, y, lead, size)
                 y -= len(lines) * lead + gap
         return height, draw
@@ -651,6 +657,7 @@ def render_sheet(doc: Node, fonts: FontNames, origin: str, epoch: int | None = N
     the cards abut (one guillotine cut between neighbours); with one, each card keeps `bleed` mm of its
     background round it, for print shops that cut card by card."""
     r = Renderer(doc, fonts, origin)
+    r.overprint = False  # ReportLab writes no ExtGState resources into form XObjects (the cards drawn here)
     buf = io.BytesIO()
     sw, sh = sheet[0] * MM, sheet[1] * MM
     c = _canvas(buf, (sw, sh), fonts, doc, epoch, title_suffix="（裁切版）")

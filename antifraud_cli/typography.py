@@ -550,7 +550,7 @@ def _avoid_lone_last_line(A: list[_Atom], bounds: list[tuple[int, int, float]], 
         while start < n and A[start].kind == _SPACE:
             start += 1
         tail = A[start:n]
-        if head and not _lone(head) and _fits(head, avail, justify) and _fits(tail, width, justify):
+        if not _lone(head) and not _lone(tail) and _fits(head, avail, justify) and _fits(tail, width, justify):
             bounds[-2] = (s, b2, avail)
             bounds[-1] = (start, n, width)
             return

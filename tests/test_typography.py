@@ -518,3 +518,103 @@ def test_widths_are_measured_once_per_distinct_piece():
     CALLS.clear()
     break_lines(para(text), 200, counting_measure)
     assert len(CALLS) <= len(set(text)) + 10  # one call per distinct (text, font, size)
+
+
+# ----------------------------------------------------------------------------- print polish (issue 14)
+
+
+def test_justified_line_squeezes_punctuation_to_take_one_more_character():
+    # natural width of "一二三四五六，七" is 80 (> 75): squeezing the comma to half width absorbs the 5 pt,
+    # less than the 10 pt the shorter line "一二三四五六，" would have to spread
+    text = "一二三四五六，七八九十一二三四五六七八九十"
+    lines = break_lines(para(text), 75, fake_measure)
+    assert lines[0].text == "一二三四五六，七"
+    check_geometry(lines, 75, fake_measure)
+    comma = next(p for p in lines[0].pieces if "，" in p.text)
+    seven = next(p for p in lines[0].pieces if p.text.startswith("七") or p.text.endswith("七"))
+    # the comma's glyph keeps its place; only its blank right half is given up
+    assert abs(seven.x + (len(seven.text) - 1) * 10 - 65) < TOL if seven.text.endswith("七") else True
+    assert comma.x < 60
+    # left-aligned text never squeezes: the comma line stays short
+    left = break_lines(para(text), 75, fake_measure, align="left")
+    assert left[0].text == "一二三四五六，"
+
+
+def test_squeeze_only_when_it_beats_spreading():
+    # "一二三四五六七，八": overflow 5 with the comma squeezed, but the shorter line is only 2.5 short
+    text = "一二三四五六七，八九十"
+    lines = break_lines(para(text), 77.5, fake_measure)
+    assert lines[0].text == "一二三四五六七，"
+    check_geometry(lines, 77.5, fake_measure)
+
+
+@pytest.mark.parametrize("align", ["justify", "left", "center"])
+def test_last_line_never_holds_a_single_character(align):
+    # 11 characters fit a line: the 12th would stand alone, so the first line gives one up
+    for text in ("扫码关注新城派出所公众号", "扫码关注新城派出所公众号。", "扫码关注新城派出所的公众号吧"):
+        lines = break_lines(para(text), 115, fake_measure, align=align)
+        assert len(lines) == 2, [ln.text for ln in lines]
+        assert all(len(ln.text.strip("。")) >= 2 for ln in lines), [ln.text for ln in lines]
+        assert_text_kept(text, lines)
+        assert violations(lines) == []
+
+
+def _lone(line: Line) -> bool:
+    return len([ch for ch in line.text if ch not in NO_LINE_START + NO_LINE_END and not ch.isspace()]) == 1
+
+
+def test_widow_control_keeps_the_rules_and_the_width():
+    rng = random.Random(14)
+    multi = lone = 0
+    for _ in range(300):
+        text = "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(3, 30)))
+        width = rng.uniform(60, 300)
+        lines = break_lines(para(text), width, fake_measure)
+        assert violations(lines) == []
+        assert_text_kept(text, lines)
+        check_geometry(lines, width, fake_measure, indent=None)
+        if len(lines) > 1:
+            multi += 1
+            lone += _lone(lines[-1])
+    # a lone last line stays only when no earlier break fits (a long run of marks after it): rare
+    assert multi > 150 and lone <= multi // 50, (multi, lone)
+
+
+def _work(n: int) -> tuple[int, int]:
+    """(characters measured, lines of typography.py executed) to break one n-character word."""
+    import sys
+
+    import antifraud_cli.typography as typo
+
+    measured = [0]
+
+    def measure(text, font, size):
+        measured[0] += len(text)
+        return fake_measure(text, font, size)
+
+    executed = [0]
+    source = typo.__file__
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_filename != source:
+            return None
+        if event == "line":
+            executed[0] += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        lines = break_lines(para("x" * n), 300, measure)
+    finally:
+        sys.settrace(None)
+    assert "".join(ln.text for ln in lines) == "x" * n
+    assert all(ln.width <= 300 + TOL for ln in lines)
+    return measured[0], executed[0]
+
+
+def test_breaking_one_long_word_is_linear_in_its_length():
+    # a 40,000-character station name took 69 s (each line re-measured the whole tail): the work to break
+    # a word 4 times longer must be about 4 times larger, not 16 times
+    small, large = _work(2_000), _work(8_000)
+    assert large[0] < 6 * small[0], (small, large)
+    assert large[1] < 6 * small[1], (small, large)
