@@ -326,7 +326,7 @@ class OutputWriter:
                 Path(entry.path).unlink(missing_ok=True)
         if fresh:  # first build of this version here: temp files that older versions left beside outputs
             for root, dirs, files in os.walk(self.out):
-                dirs[:] = [d for d in dirs if d != STATE]
+                dirs[:] = [d for d in dirs if not d.startswith(".")]  # outputs are never in hidden folders
                 for name in files:
                     if _OLD_TMP.fullmatch(name):
                         Path(root, name).unlink(missing_ok=True)

@@ -127,6 +127,33 @@ def test_a_write_error_while_moving_into_place_changes_nothing(make_project):
     assert staging_left(out) == []
 
 
+def chattr(flag: str, path: Path) -> bool:
+    return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("frozen", ["xiguan/elderly", "."])
+def test_a_read_only_folder_changes_nothing(make_project, frozen):
+    """An immutable output subfolder (fails while moving into place) or OUT itself (fails at the manifest)."""
+    root = make_project({"antifraud.yaml": UNITS})
+    assert build(root, *CARD).exit_code == 0
+    out = root / "dist"
+    before = snapshot(out)
+    if not chattr("+i", out / frozen):
+        pytest.skip("chattr +i is not available here (needs root and ext4-like file systems)")
+    try:
+        write_files(root, {"antifraud.yaml": UNITS.replace("13800001111", "13800003333")
+                           .replace("13800002222", "13800004444")})
+        result = build(root, *CARD)
+    finally:
+        chattr("-i", out / frozen)
+    assert result.exit_code == 1
+    shown = "dist/xiguan/elderly/card.pdf" if frozen != "." else "dist/manifest.json"
+    assert f"{shown}: cannot write: Operation not permitted" in result.output, result.output
+    assert "Traceback" not in result.output
+    assert snapshot(out) == before and staging_left(out) == []
+    assert "built 2" in build(root, *CARD).output  # writable again: repaired
+
+
 def test_a_disk_error_while_staging_changes_nothing(make_project):
     """A file size limit (EFBIG, as a full disk gives ENOSPC) hits while the outputs are being staged."""
     root = make_project({"antifraud.yaml": UNITS})
