@@ -12,7 +12,7 @@ from antifraud_cli.loader import load_project
 from conftest import STATION, write_files
 from pdfcheck import boxes_mm, chars, clreq_violations, decode_qr, fonts, page_text, text_lines
 
-AUDIENCES = ("elderly", "housewives", "students", "migrant-workers", "shop-owners")
+AUDIENCES = ("elderly", "housewives", "students", "migrant-workers", "shop-owners", "pupils")
 SIZES = {"poster": (297, 420), "leaflet": (210, 297), "card": (90, 54), "card-sheet": (210, 297)}
 PAGES = {"poster": 1, "leaflet": 2, "card": 2, "card-sheet": 2}
 
@@ -84,8 +84,9 @@ def test_text_is_there_and_right(kit, audience, tmp_path):
     leaflet = "".join(page_text(kit / audience / "leaflet.pdf")).replace("\r\n", "")
     manifest = json.loads((kit / "manifest.json").read_text(encoding="utf-8"))
     entry = next(e for e in manifest["outputs"] if e["path"] == f"{audience}/leaflet.pdf")
-    for case_id in entry["cases"]:
-        assert project.cases[case_id].title in leaflet
+    # the leaflet prints whole cases, as many of the chosen ones as fit, in order: at least the first
+    printed = [project.cases[case_id].title + "：" in leaflet for case_id in entry["cases"]]
+    assert printed[0] and printed == sorted(printed, reverse=True), printed
     card = "".join(page_text(kit / audience / "card.pdf"))
     assert "警民联系卡" in card and "96110" in card and "110" in card
 
@@ -169,7 +170,7 @@ def test_unknown_audience_is_rejected_with_the_known_ones(make_project):
     result = build(make_project(), "-a", "pensioners")
     assert result.exit_code == 2
     assert "unknown audience 'pensioners'" in result.output
-    assert "known audiences: elderly, housewives, migrant-workers, shop-owners, students" in result.output
+    assert "known audiences: elderly, housewives, migrant-workers, pupils, shop-owners, students" in result.output
 
 
 def test_unknown_product_is_rejected(make_project):
@@ -224,7 +225,7 @@ def test_template_errors_name_the_template_line(make_project):
     from antifraud_cli.paths import builtin_dir
 
     text = (builtin_dir("templates") / "card.xml.j2").read_text(encoding="utf-8")
-    root = make_project({"templates/card.xml.j2": text.replace("{{ station.name }}</text>",
+    root = make_project({"templates/card.xml.j2": text.replace("{{ issuer() }}</text>",
                                                                "{{ station.nmae }}</text>", 1)})
     result = build(root, "-a", "elderly", "-p", "card")
     assert result.exit_code == 1
