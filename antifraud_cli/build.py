@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import fonts as fontlib
 from .clock import BuildClock, build_clock
-from .compose import compose_xml, with_fingerprint
+from .compose import compose_job, with_fingerprint
 from .errors import AntifraudError, Location, Problem
 from .loader import Project
 from .paths import display
@@ -159,16 +159,17 @@ def _init_worker(project: Project, state: FontState, epoch: int) -> None:
     _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered), epoch=epoch)
 
 
-def render_job(work: tuple[Job, str, str]) -> tuple[Job, bytes | None, list[Problem]]:
+def render_job(work: tuple[Job, list[str], str]) -> tuple[Job, bytes | None, list[Problem]]:
     """Parse and render one composed job with the fonts registered for this process."""
     from .layoutdoc import parse
     from .render import render_document
 
-    job, xml, origin = work
+    job, docs, origin = work
     project, fonts = _WORKER["project"], _WORKER["fonts"]
     try:
         spec = project.products[job.product]
-        data = render_document(parse(xml, origin), fonts, origin, _WORKER["epoch"], spec.sizes[job.size])
+        data = render_document([parse(xml, origin) for xml in docs], fonts, origin, _WORKER["epoch"],
+                               spec.sizes[job.size], spec.pages)
         return job, data, []
     except AntifraudError as e:
         return job, None, e.problems
@@ -178,7 +179,7 @@ def render_job(work: tuple[Job, str, str]) -> tuple[Job, bytes | None, list[Prob
                                    "this is a bug in antifraud; run with -v and report the traceback")]
 
 
-def run_jobs(project: Project, state: FontState, work: list[tuple[Job, str, str]], workers: int, epoch: int,
+def run_jobs(project: Project, state: FontState, work: list[tuple[Job, list[str], str]], workers: int, epoch: int,
              reporter=None):
     """Render composed jobs, in worker processes when it pays; yields (job, bytes|None, problems) in order."""
     if not work:
@@ -230,11 +231,11 @@ def compose_jobs(project: Project, jobs: list[Job], clock: BuildClock, fonts_dig
     composed, failures = [], []
     for job in jobs:
         try:
-            xml, origin = compose_xml(project, job, clock.day)
+            docs, origin = compose_job(project, job, clock.day)
         except AntifraudError as e:
             failures.append((job, e.problems))
             continue
-        composed.append((with_fingerprint(project, job, xml, fonts_digest), xml, origin))
+        composed.append((with_fingerprint(project, job, docs, fonts_digest), docs, origin))
     return composed, failures
 
 

@@ -23,7 +23,7 @@ from . import __version__
 from .errors import AntifraudError, Location, Problem
 from .loader import Project
 from .paths import display
-from .plan import Job
+from .plan import Job, officer_ids
 
 OUTPUT_BUDGET = 4_000_000  # characters of layout document a template may write
 TIME_BUDGET = 20.0  # seconds one template render may take
@@ -131,23 +131,35 @@ def find_template(project: Project, filename: str) -> Path:
                                  "looked in: " + ", ".join(display(d) for d in project.template_dirs)))
 
 
-def context(project: Project, job: Job, day) -> dict:
+def context(project: Project, job: Job, day, cell: tuple[str | None, str | None] | None = None) -> dict:
+    """What a template sees. `cell` (unit id, officer id) is one card of a sheet that holds different cards."""
     audience = project.audiences[job.audience]
-    unit = project.unit(job.unit) if job.unit else None
+    unit_id, officer_id = cell if cell else (job.unit, job.officer)
+    unit = project.unit(unit_id) if unit_id else None
+    officer = officer_ids(project).get(officer_id) if officer_id is not None else project.officer_for(unit)
     spec = project.products[job.product]
     size = spec.sizes[job.size]
     return {
         "audience": audience, "reading": audience.reading, "voice": audience.voice, "palette": audience.palette,
         "cases": [project.cases[c] for c in job.cases],
         "station": project.station, "has_station": project.config is not None,
-        "qr": project.qr, "unit": unit, "officer": project.officer_for(unit),
+        "qr": project.qr, "unit": unit, "officer": officer,
         "product": spec, "page": {"name": job.size, "w": size.w, "h": size.h},
         "poster_size": job.size,  # older templates' name for the poster's size variant
         "today": day, "hotline": "96110", "police": "110", "version": __version__,
     }
 
 
-def compose_xml(project: Project, job: Job, day) -> tuple[str, str]:
+def compose_job(project: Project, job: Job, day) -> tuple[list[str], str]:
+    """The job's layout documents (one; or one per cell of a sheet of different cards) and their origin."""
+    if not job.cells:
+        xml, origin = compose_xml(project, job, day)
+        return [xml], origin
+    docs = [compose_xml(project, job, day, cell) for cell in job.cells]
+    return [xml for xml, _ in docs], docs[0][1]
+
+
+def compose_xml(project: Project, job: Job, day, cell=None) -> tuple[str, str]:
     """Render the job's template; returns (layout document text, template path for messages)."""
     spec = project.products[job.product]
     path = find_template(project, spec.template)
@@ -158,7 +170,7 @@ def compose_xml(project: Project, job: Job, day) -> tuple[str, str]:
     _BUDGET.append(_Budget())
     try:
         pieces, size = [], 0
-        for piece in env.get_template(spec.template).generate(context(project, job, day)):
+        for piece in env.get_template(spec.template).generate(context(project, job, day, cell)):
             size += len(piece)
             if size > OUTPUT_BUDGET:
                 raise BudgetExceeded(f"the template wrote more than {OUTPUT_BUDGET:,} characters")
@@ -182,29 +194,29 @@ def compose_xml(project: Project, job: Job, day) -> tuple[str, str]:
 
 
 def compose(project: Project, job: Job, day):
-    """The job's parsed layout document and its origin, for the renderer."""
+    """The job's parsed layout documents and their origin, for the renderer."""
     from .layoutdoc import parse
 
-    xml, origin = compose_xml(project, job, day)
-    return parse(xml, origin), origin
+    docs, origin = compose_job(project, job, day)
+    return [parse(xml, origin) for xml in docs], origin
 
 
 _SRC_ATTR = re.compile(r' src="[^"]*"')
 
 
-def fingerprint(project: Project, job: Job, xml: str, fonts_digest: str) -> str:
+def fingerprint(project: Project, job: Job, docs: list[str], fonts_digest: str) -> str:
     """A hash of what the renderer receives. `src` attributes (file:line, for messages only) are left out, so
     a comment added to a case file does not re-render everything below it."""
     spec = project.products[job.product].model_dump(mode="json")
     h = hashlib.sha256()
-    for part in (_SRC_ATTR.sub("", xml), json.dumps(spec, sort_keys=True, ensure_ascii=False),
+    for part in (*(_SRC_ATTR.sub("", xml) for xml in docs), json.dumps(spec, sort_keys=True, ensure_ascii=False),
                  job.size, fonts_digest, tool_digest()):
         h.update(part.encode("utf-8") + b"\0")
     return h.hexdigest()
 
 
-def with_fingerprint(project: Project, job: Job, xml: str, fonts_digest: str) -> Job:
-    return replace(job, fingerprint=fingerprint(project, job, xml, fonts_digest))
+def with_fingerprint(project: Project, job: Job, docs: list[str], fonts_digest: str) -> Job:
+    return replace(job, fingerprint=fingerprint(project, job, docs, fonts_digest))
 
 
 @lru_cache(maxsize=1)

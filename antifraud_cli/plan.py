@@ -22,6 +22,8 @@ class Job:
     cases: tuple[str, ...]
     size: str  # the product's size variant
     path: str  # output path relative to OUT
+    officer: str | None = None  # the officer (id) the output is for, when not the unit's own
+    cells: tuple[tuple[str | None, str | None], ...] = ()  # a sheet of different cards: (unit, officer) each
     fingerprint: str = ""  # set once composed: a hash of exactly what the renderer receives
 
 
@@ -45,6 +47,37 @@ def case_count(project: Project, audience_id: str, product_id: str) -> int:
     return audience.reading.cases.get(product_id, spec.cases)
 
 
+def officer_ids(project: Project) -> dict[str, object]:
+    """Each officer under an id made from the name (李明 -> liming), unique, stable: for file names."""
+    if len(project.officers) < 2:
+        return {"": o for o in project.officers}  # one officer: the plain file name carries them
+    from .roster import slug_from_name
+
+    ids: dict[str, object] = {}
+    for officer in project.officers:
+        base, n = slug_from_name(officer.name), 2
+        oid = base
+        while oid in ids:
+            oid, n = f"{base}-{n}", n + 1
+        ids[oid] = officer
+    return ids
+
+
+def _variants(project: Project, spec, aid: str, folder: list[str]) -> list[dict]:
+    """The outputs one (product, unit, audience) makes: usually one; one per officer, or one sheet of many."""
+    stem, ext = spec.filename.rsplit(".", 1)
+    base = folder + ([aid] if spec.per == "audience" else [])
+    if spec.cells == "units" and project.units:
+        return [{"path": "/".join(base + [spec.filename]), "cells": tuple((u.id, None) for u in project.units)}]
+    if project.units or not project.officers or not (spec.each_officer or spec.cells == "officers"):
+        return [{"path": "/".join(base + [spec.filename])}]
+    officers = officer_ids(project)
+    if spec.cells == "officers":
+        return [{"path": "/".join(base + [spec.filename]), "cells": tuple((None, oid) for oid in officers)}]
+    return [{"path": "/".join(base + [f"{stem}-{oid}.{ext}" if oid else spec.filename]), "officer": oid}
+            for oid in officers]
+
+
 def make_jobs(project: Project, audiences: list[str], products: list[str], units: list[str],
               day: dt.date) -> list[Job]:
     if project.config and project.config.defaults.audiences and not audiences:
@@ -60,25 +93,27 @@ def make_jobs(project: Project, audiences: list[str], products: list[str], units
     for pid in product_ids:
         spec = project.products[pid]
         size = (defaults.size_for(pid) if defaults else None) or spec.default_size
-        places = unit_list if spec.per != "station" else [None]
-        for unit in places:
+        once = spec.per == "station" or (spec.cells == "units" and project.units)
+        for unit in ([None] if once else unit_list):
             folder = [unit.id] if unit else []
             for aid in (audience_ids if spec.per == "audience" else [spec.audience]):
                 count = case_count(project, aid, pid)
                 cases = tuple(c.id for c in select_cases(project, aid, count, day)) if count else ()
-                path = "/".join(folder + ([aid] if spec.per == "audience" else []) + [spec.filename])
-                jobs.append(Job(aid, pid, unit.id if unit else None, cases, size, path))
+                for variant in _variants(project, spec, aid, folder):
+                    jobs.append(Job(aid, pid, unit.id if unit else None, cases, size, **variant))
     return sorted(jobs, key=lambda j: j.path)
 
 
-def existing_outputs(project: Project) -> set[tuple]:
-    """(unit, audience, product) of every output the project could build: what pruning keeps."""
+def existing_outputs(project: Project) -> set[str]:
+    """The path of every output the project could build (any audience, product, unit or officer): what
+    pruning keeps."""
     units = [u.id for u in project.units] or [None]
     out = set()
     for spec in project.products.values():
-        for unit in (units if spec.per != "station" else [None]):
+        once = spec.per == "station" or (spec.cells == "units" and project.units)
+        for unit in ([None] if once else units):
             for aid in (project.audiences if spec.per == "audience" else [spec.audience]):
-                out.add((unit, aid, spec.id))
+                out.update(v["path"] for v in _variants(project, spec, aid, [unit] if unit else []))
     return out
 
 

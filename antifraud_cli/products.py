@@ -58,11 +58,20 @@ class ProductSpec(Model):
     colour: Literal["print"] = Field(default="print",
                                      description="print: CMYK (RGB for screen comes with the first screen product)")
     default: bool = Field(default=False, description="part of the kit built when no `-p` is given")
+    each_officer: bool = Field(
+        default=False, description="a project with officers but no units: one output per officer, "
+                                   "`<file>-<officer id>` (with one officer, the plain file carries them)")
+    cells: Literal["same", "officers", "units"] = Field(
+        default="same", description="an imposed product's cells: the same card in each; each officer's card "
+                                    "(no units); or every unit's card, in unit order, on sheets built once "
+                                    "per audience")
 
     @model_validator(mode="after")
     def _consistent(self):
         if self.per != "audience" and self.audience is None:
             raise ValueError(f"a product built per {self.per} needs `audience:` (whose palette and voice it uses)")
+        if self.cells != "same" and not any(s.impose for s in self.sizes.values()):
+            raise ValueError(f"`cells: {self.cells}` needs a size with `impose:`")
         if self.file is not None and not self.file.endswith("." + self.format):
             raise ValueError(f"file '{self.file}' does not end in .{self.format}")
         return self

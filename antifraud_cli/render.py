@@ -630,10 +630,17 @@ def _set_timestamp(c, epoch: int | None) -> None:
     c._doc._timeStamp = ts
 
 
-def render_document(doc: Node, fonts: FontNames, origin: str, epoch: int | None, size) -> bytes:
-    """Render a composed document at its product's size variant (`products.Size`): a page of that size, or
-    the document's pages imposed on a sheet of that size."""
+def render_document(docs: list[Node], fonts: FontNames, origin: str, epoch: int | None, size,
+                    pages: int | None = None) -> bytes:
+    """Render composed documents at their product's size variant (`products.Size`): one document on pages
+    of that size, or the documents' cards imposed on sheets of that size. `pages`: what the spec promises."""
+    for doc in docs:
+        count = sum(1 for p in doc.elements() if p.tag == "page")
+        if pages is not None and count != pages:
+            raise AntifraudError(Problem(Location(origin, doc.line), f"the template draws {count} page(s) but "
+                                         f"the product has {pages}", "make the template and the spec's `pages:` agree"))
     if size.impose is None:
+        doc = docs[0]
         w, h = page_size(doc)
         if abs(w - size.w) > 0.5 or abs(h - size.h) > 0.5:
             raise AntifraudError(Problem(Location(origin, doc.line),
@@ -642,55 +649,66 @@ def render_document(doc: Node, fonts: FontNames, origin: str, epoch: int | None,
                                          'set <document size="{{ page.w }}x{{ page.h }}"> in the template'))
         return render_pdf(doc, fonts, origin, epoch)
     i = size.impose
-    return render_sheet(doc, fonts, origin, epoch, i.cols, i.rows, (size.w, size.h), i.gutter, i.bleed)
+    return render_sheet(docs, fonts, origin, epoch, i.cols, i.rows, (size.w, size.h), i.gutter, i.bleed)
 
 
 def render_pdf(doc: Node, fonts: FontNames, origin: str, epoch: int | None = None) -> bytes:
     return Renderer(doc, fonts, origin).render(epoch)
 
 
-def render_sheet(doc: Node, fonts: FontNames, origin: str, epoch: int | None = None,
+def render_sheet(docs: list[Node], fonts: FontNames, origin: str, epoch: int | None = None,
                  cols: int = 2, rows: int = 5, sheet: tuple[float, float] = (210, 297),
                  gutter: float = 0.0, bleed: float = 0.0) -> bytes:
-    """Impose a small product (the contact card) cols x rows on a sheet, with crop marks at every cut line.
-    Page n of the sheet holds page n of the card; backs are mirrored for long-edge duplex. Without a gutter
+    """Impose small documents (contact cards) cols x rows on sheets, with crop marks at every cut line.
+    One document fills every cell; several get a cell each, in reading order, on as many sheets as they
+    need. Sheet page n holds the cards' page n; backs are mirrored for long-edge duplex. Without a gutter
     the cards abut (one guillotine cut between neighbours); with one, each card keeps `bleed` mm of its
     background round it, for print shops that cut card by card."""
-    r = Renderer(doc, fonts, origin)
-    r.overprint = False  # ReportLab writes no ExtGState resources into form XObjects (the cards drawn here)
+    renderers = [Renderer(doc, fonts, origin) for doc in docs]
+    for r in renderers:
+        r.overprint = False  # ReportLab writes no ExtGState resources into form XObjects (the cards drawn here)
+    first = renderers[0]
     buf = io.BytesIO()
     sw, sh = sheet[0] * MM, sheet[1] * MM
-    c = _canvas(buf, (sw, sh), fonts, doc, epoch, title_suffix="（裁切版）")
-    cw, ch = r.trim_w * MM, r.trim_h * MM
+    c = _canvas(buf, (sw, sh), fonts, docs[0], epoch, title_suffix="（裁切版）")
+    cw, ch = first.trim_w * MM, first.trim_h * MM
     step_x, step_y = cw + gutter * MM, ch + gutter * MM
     grid_w, grid_h = cols * cw + (cols - 1) * gutter * MM, rows * ch + (rows - 1) * gutter * MM
     if grid_w > sw - 2 * bleed * MM + 0.01 or grid_h > sh - 2 * bleed * MM + 0.01:
-        raise AntifraudError(Problem(Location(origin, doc.line),
-                                     f"{cols}×{rows} cards of {r.trim_w:g}×{r.trim_h:g} mm do not fit on a "
+        raise AntifraudError(Problem(Location(origin, docs[0].line),
+                                     f"{cols}×{rows} cards of {first.trim_w:g}×{first.trim_h:g} mm do not fit on a "
                                      f"{sheet[0]:g}×{sheet[1]:g} mm sheet", "use fewer rows or columns"))
     gx, gy = (sw - grid_w) / 2, (sh - grid_h) / 2
     c.setTrimBox((0, 0, sw, sh))
     c.setBleedBox((0, 0, sw, sh))
     b = bleed * MM
-    for n, page in enumerate(p for p in doc.elements() if p.tag == "page"):
-        form = f"card{n}"
-        c.beginForm(form, -b, -b, cw + b, ch + b)
-        clip = c.beginPath()
-        clip.rect(-b, -b, cw + 2 * b, ch + 2 * b)
-        c.clipPath(clip, stroke=0, fill=0)
-        r.draw_page(c, page, 0, 0, bleed)
-        c.endForm()
-        for row in range(rows):
-            for col in range(cols):
+    per_sheet = cols * rows
+    cells = [0] * per_sheet if len(docs) == 1 else list(range(len(docs)))
+    pages = [[p for p in doc.elements() if p.tag == "page"] for doc in docs]
+    drawn: set[str] = set()
+    for start in range(0, len(cells), per_sheet):
+        for n in range(len(pages[0])):
+            for k, d in enumerate(cells[start:start + per_sheet]):
+                form = f"card{d}p{n}"
+                if form not in drawn:  # each card page is drawn once and placed as often as needed
+                    drawn.add(form)
+                    c.beginForm(form, -b, -b, cw + b, ch + b)
+                    clip = c.beginPath()
+                    clip.rect(-b, -b, cw + 2 * b, ch + 2 * b)
+                    c.clipPath(clip, stroke=0, fill=0)
+                    renderers[d].draw_page(c, pages[d][n], 0, 0, bleed)
+                    c.endForm()
+                row, col = divmod(k, cols)
                 place = col if n % 2 == 0 else cols - 1 - col
                 c.saveState()
-                c.translate(gx + place * step_x, gy + row * step_y)
+                c.translate(gx + place * step_x, gy + (rows - 1 - row) * step_y)
                 c.doForm(form)
                 c.restoreState()
-        _sheet_marks(c, gx, gy, cw, ch, cols, rows, gutter * MM)
-        c.showPage()
-    if r.content_problems or r.problems:
-        raise AntifraudError(r.content_problems + r.problems)
+            _sheet_marks(c, gx, gy, cw, ch, cols, rows, gutter * MM)
+            c.showPage()
+    problems = [p for r in renderers for p in r.content_problems + r.problems]
+    if problems:
+        raise AntifraudError(problems)
     c.save()
     return buf.getvalue()
 

@@ -171,11 +171,9 @@ class Manifest:
                                   "product": job.product, "unit": job.unit, "cases": list(job.cases),
                                   "size": job.size, "bytes": nbytes}
 
-    def orphans(self, existing: set[tuple]) -> list[str]:
-        """Recorded outputs whose (unit, audience, product) the project no longer has: a removed village,
-        audience or product type."""
-        return sorted(path for path, e in self.entries.items()
-                      if (e.get("unit"), e.get("audience"), e.get("product")) not in existing)
+    def orphans(self, existing: set[str]) -> list[str]:
+        """Recorded outputs the project can no longer build: a removed village, audience, officer or product."""
+        return sorted(path for path in self.entries if path not in existing)
 
     def dumps(self, clock=None) -> str:
         outputs = [self.entries[k] for k in sorted(self.entries)]

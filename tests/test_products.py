@@ -168,8 +168,9 @@ def test_check_lists_exactly_the_outputs_whose_print_changed(make_project, monke
     assert invoke(root, "build", *args, "--check").exit_code == 0
     lines = [ln.replace("title: ", "title: 新", 1) if ln.startswith("title: ") else ln for ln in text.splitlines()]
     write_files(root, {f"cases/{case_id}.yaml": "\n".join(lines) + "\n"})
-    assert stale(invoke(root, "build", *args, "--check").output) == \
-        {path for path, cases in shown.items() if case_id in cases}
+    found = stale(invoke(root, "build", *args, "--check").output)
+    # the outputs that print the case (a leaflet short of space shows fewer cases than it was offered)
+    assert "elderly/leaflet.pdf" in found and found <= {path for path, cases in shown.items() if case_id in cases}
     (root / f"cases/{case_id}.yaml").unlink()
 
     # an audience field the card does not print (its slogan is on the poster and the card back)
@@ -257,3 +258,45 @@ def test_a_template_cannot_include_files_outside_the_template_folders(make_proje
     write_files(root, {"templates/notice.xml.j2": '{% include "../../secret.xml.j2" %}'})
     result = invoke(root, "build", "-a", "elderly", "-p", "notice", "-j", "1")
     assert result.exit_code == 1 and "秘密" not in result.output
+
+
+# ---------- every officer on a card
+
+def test_every_officer_gets_a_card_when_the_project_has_no_units(make_project):
+    two = STATION + ('officers:\n  - {name: 李明, title: 社区民警, phone: "13800001111"}\n'
+                     '  - {name: 王芳, title: 社区辅警, phone: "13800002222"}\n')
+    root = make_project({"antifraud.yaml": two})
+    result = invoke(root, "build", "-a", "elderly", "-p", "card", "-p", "card-sheet", "-j", "1")
+    assert result.exit_code == 0, result.output
+    cards = sorted(p.name for p in (root / "dist/elderly").glob("card*.pdf"))
+    assert cards == ["card-liming.pdf", "card-sheet.pdf", "card-wangfang.pdf"]
+    li = page_text(root / "dist/elderly/card-liming.pdf")[0]
+    assert "李明" in li and "13800001111" in li and "王芳" not in li and "社区民警：" not in li
+    sheet = page_text(root / "dist/elderly/card-sheet.pdf")[0]
+    assert sheet.count("李明") == 1 and sheet.count("13800002222") == 1  # one cell each, not repeated
+
+    # one officer: the plain card carries them; no officer at all: the hand-written card with blank lines
+    write_files(root, {"antifraud.yaml": STATION + 'officers:\n  - {name: 李明, phone: "13800001111"}\n'})
+    assert invoke(root, "build", "-a", "elderly", "-p", "card", "-j", "1").exit_code == 0
+    assert "李明" in page_text(root / "dist/elderly/card.pdf")[0]
+    assert not (root / "dist/elderly/card-liming.pdf").exists()  # no longer in the project: pruned
+    write_files(root, {"antifraud.yaml": STATION})
+    assert invoke(root, "build", "-a", "elderly", "-p", "card", "-j", "1").exit_code == 0
+    assert "社区民警" in page_text(root / "dist/elderly/card.pdf")[0]
+
+
+def test_a_station_sheet_of_every_units_card(make_project):
+    from antifraud_cli.paths import builtin_dir
+
+    spec = (builtin_dir("products") / "card-sheet.yaml").read_text(encoding="utf-8")
+    units = STATION + "".join(f'officers:\n' if i == 0 else "" for i in range(1)) + "".join(
+        f'  - {{name: 民警{i}, phone: "1380000{i:04d}", units: [v{i}]}}\n' for i in range(12)) + "units:\n" + "".join(
+        f"  - {{id: v{i}, name: 第{i}村}}\n" for i in range(12))
+    root = make_project({"antifraud.yaml": units,
+                         "products/card-sheet.yaml": spec.replace("cells: officers", "cells: units")})
+    result = invoke(root, "build", "-a", "elderly", "-p", "card-sheet", "-j", "1")
+    assert result.exit_code == 0, result.output
+    pages = page_text(root / "dist/elderly/card-sheet.pdf")
+    assert len(pages) == 4  # 12 cards at 10 a sheet: two sheets, front and back
+    assert "第0村" in pages[0] and "第9村" in pages[0] and "第10村" not in pages[0] and "第11村" in pages[2]
+    assert not list((root / "dist").glob("v*/elderly/card-sheet.pdf"))  # built once, not per unit
