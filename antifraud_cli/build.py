@@ -153,10 +153,10 @@ log = logging.getLogger("antifraud")
 
 
 def _init_worker(project: Project, state: FontState, epoch: int) -> None:
-    from .render import FontNames  # ReportLab is imported only when something is rendered: no-op builds stay fast
+    from .render import FontNames, font_ascent  # ReportLab is imported only when something is rendered
 
     regular, bold = fontlib.register(state.prepared)
-    _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered), epoch=epoch)
+    _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered, font_ascent(regular)), epoch=epoch)
 
 
 def render_job(work: tuple[Job, list[str], str]) -> tuple[Job, bytes | None, list[Problem]]:
@@ -175,7 +175,7 @@ def render_job(work: tuple[Job, list[str], str]) -> tuple[Job, bytes | None, lis
         return job, None, e.problems
     except Exception as e:  # noqa: BLE001 - a bug must not hide the other jobs' results
         log.debug("internal error in %s", job.path, exc_info=True)
-        return job, None, [Problem(Location(job.path), f"internal error: {type(e).__name__}: {e}",
+        return job, None, [Problem(Location(origin), f"internal error: {type(e).__name__}: {e}",
                                    "this is a bug in antifraud; run with -v and report the traceback")]
 
 

@@ -1,7 +1,7 @@
 """The layout document: a small XML vocabulary that templates produce and the renderer draws.
 
-See docs/templates.md for the vocabulary. Each element's attributes and children are checked against the
-schema here, so a template mistake is reported before anything is drawn. Line numbers are those of the
+The vocabulary is declared in vocabulary.py (and documented from there in docs/templates.md). Each element's
+attributes and children are checked against it, so a template mistake is reported before anything is drawn. Line numbers are those of the
 rendered document (reported as `template (rendered):line`): Jinja does not map output lines back.
 """
 from __future__ import annotations
@@ -11,55 +11,9 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from .errors import AntifraudError, Location, Problem
+from .vocabulary import ELEMENTS, INLINE, TEXT_HOLDERS, Attr
 
-COLOR = r"#[0-9A-Fa-f]{6}"
-NUMBER = r"-?\d+(\.\d+)?"
-
-# element -> {attribute: regex of allowed values}; None = free text
-_COMMON_TEXT = {"size": NUMBER, "color": COLOR, "weight": "regular|bold", "align": "left|center|right|justify",
-                "src": None, "leading": NUMBER, "space-after": NUMBER, "space-before": NUMBER}
-_INHERITED = {"size": NUMBER, "color": COLOR, "leading": NUMBER}  # defaults for the text inside
-SCHEMA: dict[str, dict[str, str | None]] = {
-    "document": {"size": r"A2|A3|A4|A5|card|\d+(\.\d+)?x\d+(\.\d+)?", "bleed": NUMBER, "marks": "crop|none",
-                 "min-size": NUMBER, "min-contrast": NUMBER, "min-qr": NUMBER, "title": None, "subject": None,
-                 "author": None, "keywords": None, "lang": None},
-    "page": {"background": COLOR, "name": None},
-    "rect": {"x": NUMBER, "y": NUMBER, "w": NUMBER, "h": NUMBER, "fill": COLOR, "stroke": COLOR,
-             "stroke-width": NUMBER, "radius": NUMBER, "bleed": "yes|no"},
-    "line": {"x1": NUMBER, "y1": NUMBER, "x2": NUMBER, "y2": NUMBER, "color": COLOR, "width": NUMBER,
-             "dash": NUMBER},
-    "frame": {**_INHERITED, "x": NUMBER, "y": NUMBER, "w": NUMBER, "h": NUMBER, "valign": "top|middle|bottom",
-              "background": COLOR, "fit": "shrink|grow|error", "name": None, "gap": NUMBER},
-    "text": {**_INHERITED, "weight": "regular|bold", "align": "left|center|right|justify", "src": None,
-             "x": NUMBER, "y": NUMBER, "w": NUMBER, "h": NUMBER, "valign": "top|middle|bottom",
-             "background": COLOR},
-    "qr": {"x": NUMBER, "y": NUMBER, "size": NUMBER, "payload": None, "color": COLOR, "src": None},
-    "icon": {"x": NUMBER, "y": NUMBER, "size": NUMBER, "name": None, "color": COLOR, "align": "left|center|right"},
-    "h": {**_COMMON_TEXT},
-    "p": {**_COMMON_TEXT, "indent": NUMBER},
-    "list": {**_COMMON_TEXT, "marker": None, "marker-color": COLOR, "gap": NUMBER},
-    "item": {"src": None},
-    "space": {"h": NUMBER},
-    "rule": {"color": COLOR, "width": NUMBER},
-    "box": {**_INHERITED, "fill": COLOR, "stroke": COLOR, "padding": NUMBER, "radius": NUMBER, "gap": NUMBER},
-    "row": {"gap": NUMBER, "valign": "top|middle|bottom"},
-    "col": {**_INHERITED, "w": NUMBER, "background": COLOR},
-    "b": {}, "em": {"color": COLOR}, "br": {},
-}
-CHILDREN = {
-    "document": {"page"},
-    "page": {"rect", "line", "frame", "text", "qr", "icon"},
-    "frame": {"h", "p", "list", "space", "rule", "box", "row", "icon"},
-    "box": {"h", "p", "list", "space", "rule", "row", "icon"},
-    "row": {"col"},
-    "col": {"h", "p", "list", "space", "rule", "box", "icon"},
-    "list": {"item"},
-}
-INLINE = {"b", "em", "br"}
-TEXT_HOLDERS = {"h", "p", "item", "text", "b", "em"}
-REQUIRED = {"rect": ("x", "y", "w", "h"), "frame": ("x", "y", "w", "h"), "text": ("x", "y", "w"),
-            "qr": ("x", "y", "size", "payload"), "icon": ("size", "name"), "line": ("x1", "y1", "x2", "y2"),
-            "col": ()}
+_NO_ATTR = Attr("text")
 
 
 @dataclass
@@ -75,6 +29,13 @@ class Node:
     def num(self, name: str, default: float | None = None) -> float:
         value = self.attrs.get(name)
         return float(value) if value is not None else default  # type: ignore[return-value]
+
+    def attr(self, name: str):
+        """The attribute's value in its declared kind (a number for lengths and sizes), or its declared default
+        (vocabulary.ELEMENTS): the one place defaults live."""
+        spec = ELEMENTS[self.tag].attrs.get(name, _NO_ATTR)
+        value = self.attrs.get(name)
+        return spec.convert(value) if value is not None else spec.default
 
     def elements(self) -> list["Node"]:
         return [c for c in self.children if isinstance(c, Node)]
@@ -160,13 +121,14 @@ def _normalise_space(node: Node) -> None:
 
 def _check(node: Node, parent: Node | None, origin: str, problems: list[Problem]) -> None:
     where = Location(origin, node.line)
-    schema = SCHEMA.get(node.tag)
-    if schema is None:
+    element = ELEMENTS.get(node.tag)
+    if element is None:
         problems.append(Problem(where, f"unknown element <{node.tag}>",
-                                "known elements: " + ", ".join(sorted(SCHEMA))))
+                                "known elements: " + ", ".join(sorted(ELEMENTS))))
         return
+    schema = {name: a.pattern for name, a in element.attrs.items()}
     if parent is not None:
-        allowed = CHILDREN.get(parent.tag, set()) | (INLINE if parent.tag in TEXT_HOLDERS else set())
+        allowed = set(ELEMENTS[parent.tag].children) | (INLINE if parent.tag in TEXT_HOLDERS else set())
         if node.tag not in allowed:
             problems.append(Problem(where, f"<{node.tag}> is not allowed inside <{parent.tag}>",
                                     "allowed: " + (", ".join(sorted(allowed)) or "text only")))
@@ -177,6 +139,6 @@ def _check(node: Node, parent: Node | None, origin: str, problems: list[Problem]
         elif schema[name] is not None and not re.fullmatch(schema[name], value):
             problems.append(Problem(where, f"<{node.tag} {name}=\"{value}\">: not a valid value",
                                     f"expected {schema[name].replace('|', ' or ')}"))
-    for name in REQUIRED.get(node.tag, ()):
+    for name in element.required:
         if name not in node.attrs:
             problems.append(Problem(where, f"<{node.tag}> needs attribute '{name}'"))

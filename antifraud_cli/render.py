@@ -33,7 +33,6 @@ MM = 72 / 25.4
 PAGE_SIZES = {"A2": (420, 594), "A3": (297, 420), "A4": (210, 297), "A5": (148, 210), "card": (90, 54)}
 MARKS_SLUG = 10.0  # mm of paper outside the trim edge that holds the crop marks
 REGISTRATION = (1.0, 1.0, 1.0, 1.0)  # crop marks print on every plate
-ASCENT = 0.88  # Noto Sans SC: ascender of the 1 em design box, used to place baselines
 SRC_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?: \((?P<field>[^)]*)\))?$")
 
 
@@ -42,6 +41,7 @@ class FontNames:
     regular: str
     bold: str
     covered: frozenset[int]  # code points the configured fonts cover
+    ascent: float = 0.88  # the font's ascender as a share of its em box (ascender - descender): places baselines
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Style:
 
 
 def page_size(doc: Node) -> tuple[float, float]:
-    spec = doc.get("size", "A4")
+    spec = doc.attr("size")
     if spec in PAGE_SIZES:
         return PAGE_SIZES[spec]
     w, h = spec.split("x")
@@ -70,12 +70,12 @@ class Renderer:
         self.fonts = fonts
         self.origin = origin
         self.problems: list[Problem] = []
-        self.min_size = doc.num("min-size", 6.0)
-        self.min_contrast = doc.num("min-contrast", 4.5)
-        self.min_qr = doc.num("min-qr", 15.0)
+        self.min_size = doc.attr("min-size")
+        self.min_contrast = doc.attr("min-contrast")
+        self.min_qr = doc.attr("min-qr")
         self.trim_w, self.trim_h = page_size(doc)
-        self.bleed = doc.num("bleed", 3.0)
-        self.slug = MARKS_SLUG if doc.get("marks", "crop") == "crop" else self.bleed
+        self.bleed = doc.attr("bleed")
+        self.slug = MARKS_SLUG if doc.attr("marks") == "crop" else self.bleed
         self._reported: set = set()
         self._lines: dict = {}
         self._paragraphs: dict = {}
@@ -107,7 +107,7 @@ class Renderer:
     def draw_page(self, c, page: Node, ox: float, oy: float, bleed_mm: float) -> None:
         """Draw one page with the trim box's bottom-left at (ox, oy) points."""
         self.ox, self.oy, self.page_bleed = ox, oy, bleed_mm
-        background = page.get("background", "#FFFFFF")
+        background = page.attr("background")
         if background.upper() != "#FFFFFF":
             self._fill(c, background)
             bl = bleed_mm * MM
@@ -115,7 +115,7 @@ class Renderer:
         style = Style(size=self.min_size, color="#1A1A1A", weight="regular", align="left",
                       background=background, leading=1.45)
         for el in page.elements():
-            getattr(self, "fixed_" + el.tag)(c, el, style)
+            FIXED[el.tag](self, c, el, style)
 
     def crop_marks(self, c, ox, oy, w, h, bleed) -> None:
         c.saveState()
@@ -235,7 +235,7 @@ class Renderer:
         state = [None, None, None, False]  # font, colour, char space, overprint
         for i, line in enumerate(lines):
             line_size = max(size, line.height)
-            baseline = top - i * lead - (lead - line_size) / 2 - ASCENT * line_size
+            baseline = top - i * lead - (lead - line_size) / 2 - self.fonts.ascent * line_size
             for piece in line.pieces:
                 if state[0] != (piece.font, piece.size):
                     t.setFont(piece.font, piece.size)
@@ -260,7 +260,7 @@ class Renderer:
     # ---------- flow ----------
     def lay(self, node: Node, width: float, style: Style, scale: float) -> tuple[float, Callable]:
         """Measure a flow element at `scale` (fit-to-frame shrink); returns (height pt, draw(c, x, top))."""
-        return getattr(self, "flow_" + node.tag)(node, width, self.style_of(node, style), scale)
+        return FLOW[node.tag](self, node, width, self.style_of(node, style), scale)
 
     def scaled(self, size: float, scale: float) -> float:
         return size if size < self.min_size else max(self.min_size, size * scale)
@@ -277,12 +277,12 @@ class Renderer:
                 y -= h + gap
         return height, draw
 
-    def _text_block(self, node: Node, width: float, style: Style, scale: float, default_leading: float):
+    def _text_block(self, node: Node, width: float, style: Style, scale: float):
         size = self.scaled(style.size, scale)
-        lead = size * node.num("leading", default_leading if "leading" not in node.attrs else style.leading)
-        before = node.num("space-before", 0.0) * MM * scale
-        after = node.num("space-after", 0.0) * MM * scale
-        indent = node.num("indent", 0.0) * size
+        lead = size * (node.attr("leading") or style.leading)  # <h> declares 1.25; <p> inherits
+        before = node.attr("space-before") * MM * scale
+        after = node.attr("space-after") * MM * scale
+        indent = (node.attr("indent") or 0.0) * size  # <h> has none
         lines = self.text_lines(node, style, size, width, indent=indent)
         height = before + len(lines) * lead + after
 
@@ -291,19 +291,19 @@ class Renderer:
         return height, draw
 
     def flow_h(self, node, width, style, scale):
-        style = replace(style, weight=node.get("weight", "bold"))
-        return self._text_block(node, width, style, scale, 1.25)
+        style = replace(style, weight=node.attr("weight"))
+        return self._text_block(node, width, style, scale)
 
     def flow_p(self, node, width, style, scale):
-        return self._text_block(node, width, style, scale, style.leading)
+        return self._text_block(node, width, style, scale)
 
     def flow_list(self, node, width, style, scale):
         size = self.scaled(style.size, scale)
-        marker = node.get("marker", "●")
+        marker = node.attr("marker")
         lead = size * style.leading
-        gap = node.num("gap", 1.0) * MM * scale
-        before = node.num("space-before", 0.0) * MM * scale
-        after = node.num("space-after", 0.0) * MM * scale
+        gap = node.attr("gap") * MM * scale
+        before = node.attr("space-before") * MM * scale
+        after = node.attr("space-after") * MM * scale
         marker_color = node.get("marker-color", style.color)
         items = [i for i in node.elements() if i.tag == "item"]
         numbered = marker == "1"
@@ -321,7 +321,7 @@ class Renderer:
         def draw(c, x, top):
             y = top - before
             for label, lines in laid:
-                baseline = y - (lead - size) / 2 - ASCENT * size
+                baseline = y - (lead - size) / 2 - self.fonts.ascent * size
                 self._fill(c, marker_color)
                 if label == "●":  # a bullet is a shape, not a small glyph below the audience's minimum size
                     c.circle(x + size * 0.3, baseline + size * 0.36, size * 0.22, stroke=0, fill=1)
@@ -338,10 +338,10 @@ class Renderer:
         return height, draw
 
     def flow_space(self, node, width, style, scale):
-        return node.num("h", 0.0) * MM * scale, lambda c, x, top: None
+        return node.attr("h") * MM * scale, lambda c, x, top: None
 
     def flow_rule(self, node, width, style, scale):
-        lw = node.num("width", 1.0)
+        lw = node.attr("width")
         color = node.get("color", style.color)
         pad = 1.5 * MM * scale
 
@@ -355,9 +355,9 @@ class Renderer:
 
     def flow_icon(self, node, width, style, scale):
         # icons shrink with the text (to 60 %) but never grow past their size or their column
-        size = min(node.num("size") * MM * min(1.0, max(scale, 0.6)), width)
+        size = min(node.attr("size") * MM * min(1.0, max(scale, 0.6)), width)
         color = node.get("color", style.color)
-        align = node.get("align", "left")
+        align = node.attr("align")
 
         def draw(c, x, top):
             dx = {"left": 0, "center": (width - size) / 2, "right": width - size}[align]
@@ -365,11 +365,11 @@ class Renderer:
         return size, draw
 
     def flow_box(self, node, width, style, scale):
-        pad = node.num("padding", 3.0) * MM * min(1.0, scale)
-        inner_h, inner = self.lay_children(node.elements(), width - 2 * pad, style, scale, node.num("gap", 0.0))
+        pad = node.attr("padding") * MM * min(1.0, scale)
+        inner_h, inner = self.lay_children(node.elements(), width - 2 * pad, style, scale, node.attr("gap"))
         height = inner_h + 2 * pad
         fill, stroke = node.get("fill"), node.get("stroke")
-        radius = node.num("radius", 0.0) * MM
+        radius = node.attr("radius") * MM
 
         def draw(c, x, top):
             if fill or stroke:
@@ -386,17 +386,17 @@ class Renderer:
 
     def flow_row(self, node, width, style, scale):
         cols = [c for c in node.elements() if c.tag == "col"]
-        gap = node.num("gap", 3.0) * MM * min(1.0, scale)
-        fixed = sum(c.num("w") * MM for c in cols if "w" in c.attrs)
+        gap = node.attr("gap") * MM * min(1.0, scale)
+        fixed = sum(c.attr("w") * MM for c in cols if "w" in c.attrs)
         flexible = [c for c in cols if "w" not in c.attrs]
         flex_w = (width - fixed - gap * (len(cols) - 1)) / max(1, len(flexible))
         laid = []
         for col in cols:
-            w = col.num("w") * MM if "w" in col.attrs else flex_w
+            w = col.attr("w") * MM if "w" in col.attrs else flex_w
             h, fn = self.lay_children(col.elements(), w, self.style_of(col, style), scale)
             laid.append((w, h, fn))
         height = max((h for _, h, _ in laid), default=0)
-        valign = node.get("valign", "top")
+        valign = node.attr("valign")
 
         def draw(c, x, top):
             for w, h, fn in laid:
@@ -407,8 +407,8 @@ class Renderer:
 
     # ---------- fixed elements ----------
     def fixed_rect(self, c, node: Node, style: Style) -> None:
-        x, y, w, h = (node.num(k) for k in ("x", "y", "w", "h"))
-        if node.get("bleed", "no") == "yes":  # edges on the trim edge run out to the bleed edge
+        x, y, w, h = (node.attr(k) for k in ("x", "y", "w", "h"))
+        if node.attr("bleed") == "yes":  # edges on the trim edge run out to the bleed edge
             b = self.page_bleed
             x2, y2 = x + w, y + h
             x = x - b if x <= 0.01 else x
@@ -422,8 +422,8 @@ class Renderer:
             self._fill(c, fill)
         if stroke:
             c.setStrokeColorCMYK(*cmyk(stroke))
-            c.setLineWidth(node.num("stroke-width", 1.0))
-        radius = node.num("radius", 0.0) * MM
+            c.setLineWidth(node.attr("stroke-width"))
+        radius = node.attr("radius") * MM
         c.roundRect(self.X(x), self.Y(y + h), w * MM, h * MM, radius, stroke=1 if stroke else 0,
                     fill=1 if fill else 0)
         c.restoreState()
@@ -431,17 +431,17 @@ class Renderer:
     def fixed_line(self, c, node: Node, style: Style) -> None:
         c.saveState()
         c.setStrokeColorCMYK(*cmyk(node.get("color", style.color)))
-        c.setLineWidth(node.num("width", 0.75))
+        c.setLineWidth(node.attr("width"))
         if "dash" in node.attrs:
-            c.setDash(node.num("dash"), node.num("dash"))
-        c.line(self.X(node.num("x1")), self.Y(node.num("y1")), self.X(node.num("x2")), self.Y(node.num("y2")))
+            c.setDash(node.attr("dash"), node.attr("dash"))
+        c.line(self.X(node.attr("x1")), self.Y(node.attr("y1")), self.X(node.attr("x2")), self.Y(node.attr("y2")))
         c.restoreState()
 
     def fixed_frame(self, c, node: Node, style: Style) -> None:
         style = self.style_of(node, style)
-        x, y, w, h = (node.num(k) for k in ("x", "y", "w", "h"))
+        x, y, w, h = (node.attr(k) for k in ("x", "y", "w", "h"))
         width, avail = w * MM, h * MM
-        children, gap = node.elements(), node.num("gap", 0.0)
+        children, gap = node.elements(), node.attr("gap")
         laid: dict[float, tuple] = {}  # scale -> (height, draw, problems found at that scale)
         reported = set(self._reported)
 
@@ -453,14 +453,14 @@ class Renderer:
                 del self.problems[before:]
             return laid[scale][0]
 
-        scale = fit_scale(measure, avail, node.get("fit", "shrink"))
+        scale = fit_scale(measure, avail, node.attr("fit"))
         measure(scale)  # the smallest scale is returned unmeasured when nothing fits
         height, draw, found = laid[scale]
         self.problems += found
         self._reported = reported | {(p.location, p.message) for p in found}
         if height > avail + 0.01:
             fields = sorted({n.get("src") for n in _texts(node) if n.get("src")})
-            name = node.get("name", "frame")
+            name = node.attr("name")
             how = "even at the minimum size" if node.get("fit") != "error" else "at size"
             self.problems.append(Problem(Location(self.origin, node.line),
                                          f"text does not fit in {name} ({height / MM:.0f} mm needed, {h:g} mm "
@@ -468,24 +468,27 @@ class Renderer:
                                          "shorten: " + "; ".join(fields) if fields else
                                          "shorten the text or enlarge the frame"))
             return
-        dy = {"top": 0, "middle": (avail - height) / 2, "bottom": avail - height}[node.get("valign", "top")]
+        dy = {"top": 0, "middle": (avail - height) / 2, "bottom": avail - height}[node.attr("valign")]
         draw(c, self.X(x), self.Y(y) - dy)
 
     def fixed_text(self, c, node: Node, style: Style) -> None:
         style = self.style_of(node, style)
-        x, y, w = node.num("x"), node.num("y"), node.num("w")
-        h = node.num("h")
+        x, y, w = node.attr("x"), node.attr("y"), node.attr("w")
+        h = node.attr("h")
         width = w * MM
-        scale = 1.0
-        while True:
+
+        def layout(scale: float):
             size = self.scaled(style.size, scale)
-            lead = size * node.num("leading", 1.2)
-            lines = self.text_lines(node, style, size, width)  # checks size, colours and glyphs
-            fits = (len(lines) <= 1) if h is None else (len(lines) * lead <= h * MM + 0.01)
-            if fits or size <= self.min_size or scale < 0.3:
-                break
-            scale *= 0.95
-        if not fits:
+            lead = size * node.attr("leading")
+            return size, lead, self.text_lines(node, style, size, width)  # checks size, colours and glyphs
+
+        def needed(scale: float) -> float:  # the same fitting as a frame's: height, or lines when one is allowed
+            _, lead, lines = layout(scale)
+            return len(lines) if h is None else len(lines) * lead
+
+        avail = 1 if h is None else h * MM + 0.01
+        size, lead, lines = layout(fit_scale(needed, avail, "shrink"))
+        if (len(lines) if h is None else len(lines) * lead) > avail:
             need = "one line" if h is None else f"{h:g} mm"
             self.problem(node, f"text does not fit in {need} at the minimum size {self.min_size:g} pt",
                          "shorten the text")
@@ -493,12 +496,12 @@ class Renderer:
         top = self.Y(y)
         if h is not None:
             dy = {"top": 0, "middle": (h * MM - len(lines) * lead) / 2, "bottom": h * MM - len(lines) * lead}
-            top -= dy[node.get("valign", "top")]
+            top -= dy[node.attr("valign")]
         self.draw_lines(c, lines, self.X(x), top, lead, size)
 
     def fixed_icon(self, c, node: Node, style: Style) -> None:
-        size = node.num("size") * MM
-        self.icon(c, node, self.X(node.num("x", 0.0)), self.Y(node.num("y", 0.0)) - size, size,
+        size = node.attr("size") * MM
+        self.icon(c, node, self.X(node.attr("x")), self.Y(node.attr("y")) - size, size,
                   node.get("color", style.color), style.background)
 
     def icon(self, c, node: Node, x: float, y: float, size: float, color: str, background: str) -> None:
@@ -510,7 +513,7 @@ class Renderer:
 
     def fixed_qr(self, c, node: Node, style: Style) -> None:
         payload = node.get("payload")
-        size_mm = node.num("size")
+        size_mm = node.attr("size")
         if size_mm < self.min_qr:
             self.problem(node, f"QR code is {size_mm:g} mm, smaller than the minimum {self.min_qr:g} mm",
                          "make size= larger in the template")
@@ -521,13 +524,13 @@ class Renderer:
         matrix = qr_matrix(payload)
         n = len(matrix)
         module = size_mm * MM / n
-        x0, top = self.X(node.num("x")), self.Y(node.num("y"))
+        x0, top = self.X(node.attr("x")), self.Y(node.attr("y"))
         quiet = 4 * module
         c.saveState()
         c.setFillColorCMYK(0, 0, 0, 0)
         c.rect(x0 - quiet, top - size_mm * MM - quiet, size_mm * MM + 2 * quiet, size_mm * MM + 2 * quiet,
                stroke=0, fill=1)
-        c.setFillColorCMYK(*cmyk(node.get("color", "#000000")))
+        c.setFillColorCMYK(*cmyk(node.attr("color")))
         path = c.beginPath()
         for r, row in enumerate(matrix):
             start = None
@@ -539,6 +542,19 @@ class Renderer:
                     start = None
         c.drawPath(path, stroke=0, fill=1)
         c.restoreState()
+
+
+# Each layout element's drawing function, by tag (the elements and their attributes: vocabulary.ELEMENTS).
+FIXED = {"rect": Renderer.fixed_rect, "line": Renderer.fixed_line, "frame": Renderer.fixed_frame,
+         "text": Renderer.fixed_text, "icon": Renderer.fixed_icon, "qr": Renderer.fixed_qr}
+FLOW = {"h": Renderer.flow_h, "p": Renderer.flow_p, "list": Renderer.flow_list, "space": Renderer.flow_space,
+        "rule": Renderer.flow_rule, "icon": Renderer.flow_icon, "box": Renderer.flow_box, "row": Renderer.flow_row}
+
+
+def font_ascent(font_name: str) -> float:
+    """The registered font's ascender as a share of ascender + descender (Noto Sans SC: 880 / 1000)."""
+    face = pdfmetrics.getFont(font_name).face
+    return face.ascent / (face.ascent - face.descent) if face.ascent > face.descent else 0.88
 
 
 def fit_scale(measure: Callable[[float], float], avail: float, mode: str) -> float:

@@ -18,3 +18,21 @@ def generated_block(name: str) -> str:
 
 def test_the_product_spec_reference_is_the_schema():
     assert generated_block("product-spec") == spec_reference()
+
+
+def test_the_layout_vocabulary_reference_is_the_declarations():
+    from antifraud_cli.vocabulary import reference
+
+    assert generated_block("vocabulary") == reference()
+
+
+def test_every_declared_default_is_what_the_renderer_reads():
+    """Defaults live in one place: a node without the attribute reads the declared default."""
+    from antifraud_cli.layoutdoc import Node
+    from antifraud_cli.vocabulary import ELEMENTS
+
+    for tag, element in ELEMENTS.items():
+        for name, attr in element.attrs.items():
+            assert Node(tag, {}, 1).attr(name) == attr.default
+            if attr.numeric:
+                assert Node(tag, {name: "2.5"}, 1).attr(name) == 2.5

@@ -1,0 +1,199 @@
+"""The layout vocabulary, declared once: every element's attributes with their kind, unit, default and
+meaning, the children it may hold, and what it is for.
+
+The parser checks documents against these declarations (layoutdoc), the renderer reads attribute values
+through them (`Node.attr`: the default comes from here, nowhere else), and docs/templates.md carries the
+tables `reference()` makes from them (a test keeps the two equal).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+NUMBER = r"-?\d+(\.\d+)?"
+COLOUR = r"#[0-9A-Fa-f]{6}"
+PAGE_SIZE = r"A2|A3|A4|A5|card|\d+(\.\d+)?x\d+(\.\d+)?"
+
+# kind -> (regex of allowed values or None for free text, how the docs name it, numeric?)
+KINDS = {
+    "mm": (NUMBER, "mm", True),
+    "pt": (NUMBER, "pt", True),
+    "em": (NUMBER, "em", True),
+    "factor": (NUMBER, "× size", True),
+    "ratio": (NUMBER, "ratio", True),
+    "colour": (COLOUR, "colour", False),
+    "text": (None, "text", False),
+    "page-size": (PAGE_SIZE, "`A2`…`A5`, `card` or `WxH` mm", False),
+}
+
+
+@dataclass(frozen=True)
+class Attr:
+    kind: str  # a key of KINDS, or allowed values separated by | (an enumeration)
+    default: object = None  # None: no default (inherited from the container, or absent)
+    doc: str = ""
+    required: bool = False
+
+    @property
+    def pattern(self) -> str | None:
+        return KINDS[self.kind][0] if self.kind in KINDS else self.kind
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in KINDS and KINDS[self.kind][2]
+
+    def convert(self, value: str):
+        return float(value) if self.numeric else value
+
+    def describe(self) -> str:
+        kind = KINDS[self.kind][1] if self.kind in KINDS else "/".join(f"`{v}`" for v in self.kind.split("|"))
+        default = "" if self.default is None else f", {self.default:g}" if isinstance(self.default, float) \
+            else f", `{self.default}`"
+        return kind + default
+
+
+@dataclass(frozen=True)
+class Element:
+    tag: str
+    attrs: dict[str, Attr]
+    children: frozenset[str] = frozenset()
+    text: bool = False  # holds text (and the inline elements)
+    doc: str = ""
+    group: str = "flow"  # document, fixed, flow, inline: where the docs list it
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(k for k, a in self.attrs.items() if a.required)
+
+
+def _req(kind: str, doc: str = "") -> Attr:
+    return Attr(kind, None, doc, required=True)
+
+
+# Text style: inherited down the tree (page -> frame -> box -> row -> col -> text); no default of their own.
+SIZE = Attr("pt", None, "font size (inherited)")
+COLOUR_ATTR = Attr("colour", None, "text colour (inherited)")
+LEADING = Attr("factor", None, "line spacing as a factor of the size (inherited)")
+WEIGHT = Attr("regular|bold", None, "inherited")
+ALIGN = Attr("left|center|right|justify", None, "inherited; `justify`: flush both sides, last line left")
+SRC = Attr("text", None, "`src(...)`: the YAML line messages about this text point at")
+SPACE_BEFORE = Attr("mm", 0.0, "space above")
+SPACE_AFTER = Attr("mm", 0.0, "space below")
+TEXT_STYLE = {"size": SIZE, "color": COLOUR_ATTR, "weight": WEIGHT, "align": ALIGN, "leading": LEADING,
+              "space-before": SPACE_BEFORE, "space-after": SPACE_AFTER, "src": SRC}
+INHERITED = {"size": SIZE, "color": COLOUR_ATTR, "leading": LEADING}
+FLOW_CHILDREN = frozenset({"h", "p", "list", "space", "rule", "box", "row", "icon"})
+INLINE = frozenset({"b", "em", "br"})
+
+ELEMENTS: dict[str, Element] = {e.tag: e for e in [
+    Element("document", {
+        "size": Attr("page-size", "A4", "trim size of every page"),
+        "bleed": Attr("mm", 3.0, "colour that runs off the edge is printed this far past the trim"),
+        "marks": Attr("crop|none", "crop", "crop marks in a 10 mm margin outside the trim"),
+        "min-size": Attr("pt", 6.0, "smallest allowed text; also the floor for shrinking (templates use "
+                                    "`reading.min_font_pt`)"),
+        "min-contrast": Attr("ratio", 4.5, "smallest allowed text/background contrast (templates use "
+                                           "`reading.min_contrast`; elderly: 7)"),
+        "min-qr": Attr("mm", 15.0, "smallest allowed QR code (templates: poster 40, leaflet 30, card 20)"),
+        "title": Attr("text", None, "PDF property"), "subject": Attr("text", None, "PDF property"),
+        "author": Attr("text", None, "PDF property"), "keywords": Attr("text", None, "PDF property"),
+        "lang": Attr("text", None, "the document language, e.g. `zh-CN`, written into the PDF catalog (`/Lang`) "
+                                   "so screen readers and text extraction treat the text as Chinese"),
+    }, frozenset({"page"}), group="document", doc="the root: page size, bleed, marks and the checks' limits"),
+    Element("page", {
+        "background": Attr("colour", "#FFFFFF", "fills the page including bleed; also the background the "
+                                                "contrast check uses"),
+        "name": Attr("text", None, "a label for people reading the template"),
+    }, frozenset({"rect", "line", "frame", "text", "qr", "icon"}), group="document",
+        doc="one page; its fixed elements are drawn in order, later ones on top"),
+    # ---- fixed elements: placed at x, y (mm from the trim box's top-left)
+    Element("rect", {
+        "x": _req("mm"), "y": _req("mm"), "w": _req("mm"), "h": _req("mm"),
+        "fill": Attr("colour"), "stroke": Attr("colour"), "stroke-width": Attr("pt", 1.0),
+        "radius": Attr("mm", 0.0), "bleed": Attr("yes|no", "no", "edges on the trim edge run out to the bleed edge"),
+    }, group="fixed", doc="A filled or outlined rectangle. With `bleed=\"yes\"`, each edge that lies on the trim "
+                          "edge is extended to the bleed edge: use it for colour bands that run off the paper."),
+    Element("line", {
+        "x1": _req("mm"), "y1": _req("mm"), "x2": _req("mm"), "y2": _req("mm"),
+        "color": Attr("colour", None, "default: the text colour, `#1A1A1A`"), "width": Attr("pt", 0.75),
+        "dash": Attr("pt", None, "dash and gap length"),
+    }, group="fixed", doc="a straight line"),
+    Element("frame", {
+        **INHERITED, "x": _req("mm"), "y": _req("mm"), "w": _req("mm"), "h": _req("mm"),
+        "valign": Attr("top|middle|bottom", "top"), "fit": Attr("shrink|grow|error", "shrink"),
+        "gap": Attr("mm", 0.0, "between children"), "background": Attr("colour", None, "what is behind it"),
+        "name": Attr("text", "frame", "used in error messages"),
+    }, FLOW_CHILDREN, group="fixed",
+        doc="A box that holds flow elements and fits them in (see *Fit to frame*). It draws **nothing** itself: "
+            "`background` only tells the contrast check what is behind the frame. The document's `min-size` "
+            "applies; there is no per-frame minimum."),
+    Element("text", {
+        **INHERITED, "leading": Attr("factor", 1.2, "not inherited"), "weight": WEIGHT, "align": ALIGN, "src": SRC,
+        "x": _req("mm"), "y": _req("mm"), "w": _req("mm"), "h": Attr("mm", None, "without it: one line"),
+        "valign": Attr("top|middle|bottom", "top", "only with `h`"), "background": Attr("colour"),
+    }, text=True, group="fixed",
+        doc="A single text block. Without `h` it must fit on **one line**; with `h` it may wrap within that "
+            "height. It shrinks to fit like a frame's text (the same fitting), but not below `min-size`. Like a "
+            "frame, it paints no background."),
+    Element("qr", {
+        "x": _req("mm"), "y": _req("mm"), "size": _req("mm"), "payload": _req("text"),
+        "color": Attr("colour", "#000000"), "src": SRC,
+    }, group="fixed", doc="A QR code `size` mm square, error correction M, drawn as vector modules. A white quiet "
+                          "zone of 4 modules is painted **around** it, outside `size`."),
+    Element("icon", {
+        "size": _req("mm"), "name": _req("text"), "x": Attr("mm", 0.0, "fixed only"), "y": Attr("mm", 0.0, "fixed only"),
+        "color": Attr("colour", None, "default: the text colour"),
+        "align": Attr("left|center|right", "left", "in flow only"),
+    }, group="fixed", doc="A pictogram `size` mm square: on a page its top-left corner at `x`,`y`; in a frame, "
+                          "box or column it flows like text, shrinking with the text to 60 % at most."),
+    # ---- flow elements: stacked top to bottom across their container
+    Element("h", {**TEXT_STYLE, "weight": Attr("regular|bold", "bold"), "leading": Attr("factor", 1.25)},
+            INLINE, text=True, doc="heading"),
+    Element("p", {**TEXT_STYLE, "indent": Attr("em", 0.0, "first-line indent")}, INLINE, text=True,
+            doc="paragraph (leading inherited, 1.45 at the page)"),
+    Element("list", {**TEXT_STYLE, "leading": Attr("factor", None, "inherited, 1.45 at the page"),
+                     "marker": Attr("text", "●", "`1` numbers the items"),
+                     "marker-color": Attr("colour", None, "default: the text colour"),
+                     "gap": Attr("mm", 1.0, "between items")}, frozenset({"item"}),
+            doc="A list. The default `●` is drawn as a filled circle (a shape, never a glyph below the minimum "
+                "size); `marker=\"1\"` numbers the items; any other text is printed as the marker, bold."),
+    Element("item", {"src": SRC}, INLINE, text=True,
+            doc="one list item; takes its size and colour from the list"),
+    Element("space", {"h": Attr("mm", 0.0)}, doc="vertical space"),
+    Element("rule", {"color": Attr("colour", None, "default: the text colour"), "width": Attr("pt", 1.0)},
+            doc="a horizontal line with 1.5 mm above and below"),
+    Element("box", {**INHERITED, "fill": Attr("colour"), "stroke": Attr("colour", None, "a 1.2 pt line"),
+                    "padding": Attr("mm", 3.0), "radius": Attr("mm", 0.0), "gap": Attr("mm", 0.0)},
+            FLOW_CHILDREN - {"box"},
+            doc="A panel. `fill` is painted and is also the background for the contrast check of the text inside."),
+    Element("row", {"gap": Attr("mm", 3.0), "valign": Attr("top|middle|bottom", "top")}, frozenset({"col"}),
+            doc="side-by-side columns"),
+    Element("col", {**INHERITED, "w": Attr("mm", None, "columns without `w` share the rest equally"),
+                    "background": Attr("colour")}, FLOW_CHILDREN - {"row"}, doc="one column of a row"),
+    # ---- inline, inside text-holding elements
+    Element("b", {}, INLINE, text=True, group="inline", doc="bold"),
+    Element("em", {"color": Attr("colour")}, INLINE, text=True, group="inline",
+            doc="recolour a part of the text (not italic)"),
+    Element("br", {}, group="inline", doc="line break (in `<text>` this needs an `h`)"),
+]}
+
+TEXT_HOLDERS = {tag for tag, e in ELEMENTS.items() if e.text}
+
+
+def reference() -> str:
+    """The vocabulary as Markdown tables, for docs/templates.md."""
+    out = ["Attributes in **bold** are required; after each, its kind and its default.", ""]
+    for group, title in (("document", "Document and page"), ("fixed", "Fixed elements (children of `<page>`)"),
+                         ("flow", "Flow elements (inside `<frame>`, `<box>`, `<col>`)"),
+                         ("inline", "Inline (inside `text`, `h`, `p`, `item`)")):
+        out += [f"#### {title}", "", "| element | may contain | attributes | notes |", "| --- | --- | --- | --- |"]
+        for e in ELEMENTS.values():
+            if e.group != group:
+                continue
+            tags = " ".join(f"`{c}`" for c in sorted(e.children - INLINE))
+            contains = ", ".join(part for part in ("characters" if e.text else "", tags,
+                                                   "`b` `em` `br`" if e.text else "") if part) or "—"
+            attrs = ", ".join((f"**`{n}`**" if a.required else f"`{n}`") + f" ({a.describe()}"
+                              + (f": {a.doc}" if a.doc else "") + ")" for n, a in e.attrs.items()) or "none"
+            out.append(f"| `<{e.tag}>` | {contains} | {attrs} | {e.doc} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
