@@ -123,10 +123,12 @@ def _case_texts() -> list[str]:
 
 @pytest.mark.parametrize("audience", ["elderly", "students"])
 def test_multi_line_case_texts_are_justified(kits, audience):
+    """Every case box on the leaflet's front has the same text column: the non-final lines of its summaries
+    and scripts all end at the column's right edge (a closing mark's blank half hangs past it)."""
     pdf = pdfium.PdfDocument(str(kits["builtin"] / audience / "leaflet.pdf"))
     chars = _chars(pdf[0])
     flat = "".join(c["ch"] for c in chars)
-    checked = 0
+    ends, sizes, paragraphs = [], [], 0
     for text in _case_texts():
         at = flat.find(text)
         if at < 0:
@@ -134,16 +136,18 @@ def test_multi_line_case_texts_are_justified(kits, audience):
         rows = _rows(chars[at:at + len(text)])
         if len(rows) < 2:
             continue
+        paragraphs += 1
         size = rows[0][0]["size"]
-        ends = [_line_end(row[-1]) for row in rows[:-1]]
+        ends += [_line_end(row[-1]) for row in rows[:-1]]
+        sizes.append(size)
         starts = [row[0]["loose"][0] for row in rows]
-        assert max(ends) - min(ends) <= 0.1 * size, (text, [round(e, 2) for e in ends])
         assert max(starts) - min(starts) <= 0.1 * size
         assert _line_end(rows[-1][-1]) <= max(ends) + 0.1 * size  # the last line is not spread past the column
         assert all(len(row) >= 2 for row in rows)
-        checked += 1
+    if ends:
+        assert max(ends) - min(ends) <= 0.1 * min(sizes), sorted(round((max(ends) - e) / min(sizes), 2) for e in ends)
     if audience == "elderly":  # 18 pt body text in a narrow column: its summaries always wrap
-        assert checked >= 2
+        assert paragraphs >= 2 and len(ends) >= 3
 
 
 # ----------------------------------------------------------------------------- safe zone and QR quiet zone
