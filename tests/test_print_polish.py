@@ -322,3 +322,14 @@ def test_pdf_header_declares_the_version_of_the_features_used(kits):
         head = path.read_bytes()[:9]
         assert head >= b"%PDF-1.4", (path, head)
         assert b"/Lang" in path.read_bytes()
+
+
+def test_a_40000_character_word_is_refused_with_its_location(tmp_path, monkeypatch):
+    # D18: breaking it took 69 s before (quadratic); the work is linear now (see test_typography), and the
+    # word that fits nowhere is a located error, not a hang or a clipped line
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "antifraud.yaml").write_text("station: {name: " + "x" * 40_000 + "}\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", "-a", "elderly", "-p", "card", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "antifraud.yaml:1:" in result.output and "does not fit" in result.output
+    assert "Traceback" not in result.output
