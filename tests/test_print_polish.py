@@ -310,7 +310,7 @@ def test_card_qr_caption_never_leaves_one_character_on_a_line(kits, kit):
         for page, trim in zip(pdf, _trim(path)):
             for cell in _cells(trim, path):
                 chars = [c for c in _chars(page) if _inside(c["ink"], cell)]
-                caption = [c for c in chars if c["ink"][0] > cell[0] + 59 * MM and c["ink"][1] < cell[3] - 40 * MM]
+                caption = [c for c in chars if c["ink"][0] > cell[0] + 58.5 * MM and c["ink"][1] < cell[3] - 34 * MM]
                 if not caption:
                     continue  # a front
                 rows = ["".join(c["ch"] for c in row) for row in _rows(caption)]
