@@ -477,6 +477,18 @@ def _ours(folder: Path) -> bool:
     return stat.S_ISDIR(st.st_mode) and st.st_uid == (os.getuid() if hasattr(os, "getuid") else st.st_uid)
 
 
+def _unwritable(folder: Path) -> OSError | None:
+    """Why a file cannot be created in `folder` (None when it can): tried, since modes lie to root."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-")
+        os.close(fd)
+        os.unlink(probe)
+        return None
+    except OSError as e:
+        return e
+
+
 def _earlier_fallback(target: Path) -> Path | None:
     folder = _fallback_dir or _shared_temp_dir()
     if folder == target.parent or not _ours(folder):
@@ -577,6 +589,7 @@ def prepare(fontset: FontSet, charset: str, cache_dir: Path | None = None) -> Pr
     faces = [fontset.regular, fontset.bold]
     targets: dict[FontSource, Path] = {}
     todo: dict[tuple[Path, int], list[FontSource]] = {}
+    probed, problem = False, None
     for src in faces:
         if src in targets:
             continue
@@ -585,10 +598,12 @@ def prepare(fontset: FontSet, charset: str, cache_dir: Path | None = None) -> Pr
         targets[src] = target
         if _cache_hit(target):
             continue
-        earlier = _earlier_fallback(target) if cache_dir is None else None
-        if earlier is not None:  # the cache folder failed in an earlier build: reuse what it prepared
-            log.warning("warning: using the font prepared in %s by an earlier build (the font cache %s could "
-                        "not be written then)", earlier.parent, target.parent)
+        if not probed:  # once, and only on a miss: a healthy cache costs nothing extra
+            problem = _unwritable(out_dir) if cache_dir is None and out_dir != _fallback_dir else None
+            probed = True
+        earlier = _earlier_fallback(target) if problem else None
+        if earlier is not None:  # the cache cannot be written: reuse what an earlier build prepared instead
+            _use_fallback(target, problem)
             targets[src] = earlier
         else:
             todo.setdefault((Path(src.path), src.index), []).append(src)

@@ -134,7 +134,7 @@ def _syntax_problem(shown: str, e: yaml.MarkedYAMLError, text: str = "") -> Prob
 
 #: How many values aliases (*name) may add by repeating an anchored part: far above any real project,
 #: far below a "billion laughs" document, whose expansion would take minutes and gigabytes.
-ALIAS_BUDGET = 100_000
+ALIAS_BUDGET = 50_000
 
 # Scalars whose conversion can fail (2026-02-30, 0b_): checked here so the error gets its line.
 _CHECKED_TAGS = {
@@ -186,8 +186,9 @@ class _Walker:
                 key = key_node.value
                 key_line = key_node.start_mark.line + 1
                 if key in seen:
-                    problems.append(Problem(Location(self.shown, key_line),
-                                            f"key '{key}' appears twice (first on line {seen[key]})", "keep one of them"))
+                    if first:  # an aliased mapping is walked again for each alias: report it once
+                        problems.append(Problem(Location(self.shown, key_line), f"key '{key}' appears twice "
+                                                f"(first on line {seen[key]})", "keep one of them"))
                     continue
                 seen[key] = key_line
                 problems += self._walk(value_node, path + (key,))

@@ -383,6 +383,17 @@ def test_unusable_cache_falls_back_to_temp(cache, caplog, monkeypatch, kind):
             _undo_read_only(cache)
 
 
+def test_healthy_cache_is_filled_even_after_a_fallback(cache, monkeypatch):
+    cache.write_bytes(b"")
+    fallback = _prepared().regular
+    monkeypatch.setattr(fonts, "_fallback_dir", None)
+    healthy = cache.parent / "healthy"
+    monkeypatch.setenv("ANTIFRAUD_CACHE_DIR", str(healthy))
+    prepared = _prepared()
+    assert prepared.regular.parent == healthy / "fonts" and prepared.regular.name == fallback.name
+    assert fonts._fallback_dir is None
+
+
 def test_build_with_cache_path_a_file_warns_and_builds(cache, make_project, run):
     cache.write_bytes(b"")
     root = make_project({"antifraud.yaml": STATION})
