@@ -1,0 +1,413 @@
+"""Rosters as township offices keep them: a CSV or Excel sheet of villages and their community officers.
+
+Tolerated: a title row and blank rows above the header, Chinese or English column names, extra columns,
+merged cells (Excel), phone numbers stored as numbers, no id column (ids are made from the names in pinyin).
+Every problem is `file:row: message`, with the row number the spreadsheet shows, and all are reported at once.
+"""
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
+
+from .errors import Location, Problem
+from .models import Officer, Unit, normalize_phone, phone_error
+from .paths import display
+
+# Column -> the header names accepted for it (compared without spaces, case or bracket width).
+ROSTER_COLUMNS = {
+    "unit_id": ("unit_id", "id"),
+    "unit_name": ("unit_name", "unit", "村", "社区", "村（社区）", "村名", "网格", "单位", "辖区", "警务室"),
+    "name": ("name", "officer", "姓名", "民警", "社区民警", "责任民警", "包村民警"),
+    "title": ("title", "职务", "职位", "职别"),
+    "phone": ("phone", "电话", "联系电话", "手机", "手机号", "手机号码"),
+}
+DEFAULT_TITLE = "社区民警"
+HEADER_SEARCH_ROWS = 30   # the header is among the first rows that have anything in them
+MAX_COLUMNS = 64          # a roster has a handful of columns; cells further right are never read
+EXAMPLE_HEADER = "村（社区）,姓名,职务,联系电话"
+
+
+def _key(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)  # full-width brackets and letters as ASCII
+    return re.sub(r"[\s_\-()（）:：*]", "", text).lower()
+
+
+_ALIASES = {_key(alias): col for col, names in ROSTER_COLUMNS.items() for alias in names}
+
+
+@dataclass
+class Roster:
+    units: list[Unit] = field(default_factory=list)
+    officers: list[Officer] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # errors: the project does not load
+    notes: list[Problem] = field(default_factory=list)     # worth knowing, shown by `check`
+
+
+def load_roster(path: Path, root: Path | None = None, taken: set[str] = frozenset()) -> Roster:
+    """Units and officers from a roster file. `taken`: unit ids defined elsewhere (made ids avoid them)."""
+    shown = display(path, root)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        sheets, problems = _xlsx_sheets(path, shown)
+    elif suffix in (".csv", ".txt", ".tsv"):
+        sheets, problems = _csv_sheets(path, shown)
+    else:
+        return Roster(problems=[Problem(Location(shown), f"roster must be a .csv or .xlsx file, not '{path.suffix}'",
+                                        "in Excel or WPS: 另存为 → .xlsx, or CSV UTF-8")])
+    if problems:
+        return Roster(problems=problems)
+    roster = Roster()
+    for index, (sheet_name, rows) in enumerate(sheets):
+        found = _find_header(rows)
+        if found is None:
+            continue
+        if index:
+            roster.notes.append(Problem(Location(shown), f"roster read from sheet '{sheet_name}' (the first sheet "
+                                        "has no header row)"))
+        _read_rows(rows, found, shown, taken, roster)
+        return roster
+    first = next((n for n, cells in (sheets[0][1] if sheets else []) if any(cells)), 1)
+    roster.problems.append(Problem(Location(shown, first), "cannot find the roster's header row",
+                                   f"one row must name the columns, e.g. {EXAMPLE_HEADER} (see the README)"))
+    return roster
+
+
+# ---------- the header
+
+def _find_header(rows: list[tuple[int, list[str]]]):
+    """(index in rows, {column: cell index}, ignored header cells) of the first row naming two or more columns."""
+    seen = 0
+    for i, (_, cells) in enumerate(rows):
+        if not any(cells):
+            continue
+        seen += 1
+        if seen > HEADER_SEARCH_ROWS:
+            return None
+        columns: dict[str, int] = {}
+        extra: list[str] = []
+        for j, cell in enumerate(cells):
+            col = _ALIASES.get(_key(cell)) if cell else None
+            if col and col not in columns:
+                columns[col] = j
+            elif cell:
+                extra.append(cell)
+        if len(columns) >= 2:
+            return i, columns, extra
+    return None
+
+
+def _read_rows(rows, found, shown: str, taken: set[str], roster: Roster) -> None:
+    start, columns, extra = found
+    header_no, header_cells = rows[start]
+    where = Location(shown, header_no)
+    if extra:
+        roster.notes.append(Problem(where, "column(s) ignored: " + ", ".join(extra),
+                                    "known columns: " + "; ".join("/".join(n) for n in ROSTER_COLUMNS.values())))
+    missing = [c for c in ("name", "phone") if c not in columns]
+    if "unit_id" in columns and "unit_name" not in columns:
+        missing.insert(0, "unit_name")
+    if missing:
+        roster.problems.append(Problem(where, "roster has no column for: " + ", ".join(
+            f"{c} ({'/'.join(n for n in ROSTER_COLUMNS[c] if not n.isascii())})" for c in missing),
+            f"the header row names the columns, e.g. {EXAMPLE_HEADER}"))
+        return
+    has_units = "unit_name" in columns
+    records = []  # (row number, {column: value})
+    for row_no, cells in rows[start + 1:]:
+        if not any(cells) or cells == header_cells:  # blank, or the header repeated on a printed page
+            continue
+        values = {c: (cells[j] if j < len(cells) else "") for c, j in columns.items()}
+        records.append((row_no, values))
+
+    # officers: one per name; the phone may be given on only one of their rows
+    officer_rows: dict[str, list[tuple[int, dict]]] = {}
+    for row_no, v in records:
+        need = [c for c in (("unit_name",) if has_units else ()) + ("name",) if not v[c]]
+        if need:
+            hint = "fill in every row; a merged cell saved as CSV keeps its value only in its first row" \
+                if shown.lower().endswith(".csv") else "fill in every row"
+            roster.problems.append(Problem(Location(shown, row_no), "empty " + ", ".join(
+                _label(c, header_cells, columns) for c in need), hint))
+            continue
+        v["name"] = _squeeze(v["name"])
+        officer_rows.setdefault(v["name"], []).append((row_no, v))
+    officers: dict[str, dict] = {}
+    for name, its_rows in officer_rows.items():
+        phones: dict[str, int] = {}
+        for row_no, v in its_rows:
+            if not v["phone"]:
+                continue
+            err = phone_error(v["phone"])
+            if err:
+                roster.problems.append(Problem(Location(shown, row_no),
+                                               f"{_label('phone', header_cells, columns)}: {err}", err.hint))
+                continue
+            phones.setdefault(normalize_phone(v["phone"]), row_no)
+        first_row = its_rows[0][0]
+        if len(phones) > 1:
+            (a, ra), (b, rb) = list(phones.items())[:2]
+            roster.problems.append(Problem(Location(shown, rb), f"officer '{name}' has two phone numbers: {a} "
+                                           f"(row {ra}) and {b}", "keep one number per officer"))
+        elif not phones and not any(v["phone"] for _, v in its_rows):
+            roster.problems.append(Problem(Location(shown, first_row), f"empty {_label('phone', header_cells, columns)}"
+                                           f" for officer '{name}'", "every officer needs a phone number"))
+        title = next((v.get("title") for _, v in its_rows if v.get("title")), "") or DEFAULT_TITLE
+        officers[name] = {"row": first_row, "title": title, "phone": next(iter(phones), None), "units": []}
+
+    # units: one per id (or per name when there is no id); a village spanning two officers' rows is one unit
+    units: dict[str, dict] = {}
+    if has_units:
+        explicit = {}
+        for row_no, v in records:
+            uid = v.get("unit_id", "")
+            if uid and not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", uid):
+                roster.problems.append(Problem(Location(shown, row_no), f"unit_id: '{uid}' is not a valid id",
+                                               "ids use lowercase letters a-z, digits and dashes, e.g. dongguan; "
+                                               "or leave the id column out and ids are made from the names"))
+                v["unit_id"] = uid = ""
+                v["_bad"] = True
+            if uid:
+                explicit.setdefault(uid, row_no)
+        used = set(taken) | set(explicit)
+        made: dict[str, str] = {}  # unit name -> id made from it
+        for row_no, v in records:
+            if not v["unit_name"] or not v["name"] or v.get("_bad"):
+                continue
+            uname = _squeeze(v["unit_name"])
+            uid = v.get("unit_id") or made.get(uname)
+            if not uid:
+                uid = made[uname] = _unique(slug_from_name(uname), used)
+                used.add(uid)
+            unit = units.get(uid)
+            if unit is None:
+                unit = units[uid] = {"row": row_no, "name": uname, "officers": []}
+            elif unit["name"] != uname:
+                roster.problems.append(Problem(Location(shown, row_no), f"duplicate unit id '{uid}': row "
+                                               f"{unit['row']} names it '{unit['name']}', this row '{uname}'",
+                                               "give each village its own id"))
+                continue
+            if v["name"] not in unit["officers"]:
+                unit["officers"].append(v["name"])
+            if v["name"] in officers and uid not in officers[v["name"]]["units"]:
+                officers[v["name"]]["units"].append(uid)
+    if roster.problems:
+        roster.problems.sort(key=lambda p: p.location.line or 0)  # in the order of the sheet's rows
+        return
+    for uid, u in units.items():
+        unit = _make(Unit, roster, shown, u["row"], id=uid, name=u["name"], officer=u["officers"][0])
+        if unit:
+            unit.locate(shown, {(): u["row"], ("id",): u["row"], ("name",): u["row"], ("officer",): u["row"]})
+            roster.units.append(unit)
+    for name, o in officers.items():
+        officer = _make(Officer, roster, shown, o["row"], name=name, title=o["title"], phone=o["phone"],
+                        units=o["units"])
+        if officer:
+            officer.locate(shown, {(): o["row"], ("name",): o["row"], ("phone",): o["row"], ("units",): o["row"]})
+            roster.officers.append(officer)
+
+
+def _make(model, roster: Roster, shown: str, row_no: int, **values):
+    """The model, or None with the row's problem recorded (e.g. a control character in a name)."""
+    from pydantic import ValidationError
+
+    try:
+        return model(**values)
+    except ValidationError as e:
+        for err in e.errors():
+            text = err["msg"].removeprefix("Value error, ")
+            fld = ".".join(map(str, err["loc"])) or "row"
+            roster.problems.append(Problem(Location(shown, row_no), f"{fld}: {text}"))
+        return None
+
+
+def _label(column: str, header_cells: list[str], columns: dict[str, int]) -> str:
+    """A column as the user named it in the header: 电话, not phone."""
+    return header_cells[columns[column]] if column in columns else column
+
+
+def _squeeze(text: str) -> str:
+    """李  明 -> 李明: offices pad two-character names with spaces to line them up with three-character ones."""
+    if re.search(r"[\u3400-\u9fff]", text):
+        return re.sub(r"(?<=[\u3400-\u9fff])[\s\u3000]+(?=[\u3400-\u9fff])", "", text)
+    return text
+
+
+# ---------- unit ids from names
+
+def slug_from_name(name: str) -> str:
+    """东关村 -> dongguancun. Deterministic, so a unit keeps its id (and output folder) build after build."""
+    from pypinyin import lazy_pinyin  # imported here: only rosters without ids need it (its data take ~0.3 s)
+
+    text = "".join(lazy_pinyin(name)).lower()
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:40].strip("-")
+    return slug or "unit"
+
+
+def _unique(slug: str, used: set[str]) -> str:
+    if slug not in used:
+        return slug
+    n = 2
+    while f"{slug}-{n}" in used:
+        n += 1
+    return f"{slug}-{n}"
+
+
+# ---------- CSV
+
+def _csv_sheets(path: Path, shown: str):
+    data = path.read_bytes()
+    text = None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16, tab-separated
+        text = data.decode("utf-16")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            head = data[:e.start]
+            if any(b >= 0x80 for b in head):  # Chinese text above was UTF-8: this line was saved otherwise
+                line = head.count(b"\n") + 1
+                return [], [Problem(Location(shown, line), "this line is not UTF-8 text like the lines above it",
+                                    "save the whole file again as CSV UTF-8")]
+            text = data.decode("gb18030", errors="replace")
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [(i, _trim([c.strip() for c in row[:MAX_COLUMNS]])) for i, row in enumerate(reader, start=1)]
+    return [(path.name, rows)], []
+
+
+def _trim(cells: list[str]) -> list[str]:
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
+# ---------- XLSX
+
+def _xlsx_sheets(path: Path, shown: str):
+    """Every sheet's non-empty rows, merged cells filled with their range's value. Bounded: rows are
+    streamed, never padded to the sheet's stated size, and only the first MAX_COLUMNS columns are kept."""
+    import openpyxl  # imported here: only rosters in Excel need it
+    from openpyxl.cell.read_only import EMPTY_CELL
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+        return [], [Problem(Location(shown), f"cannot read Excel file: {e}",
+                            "open it in Excel or WPS and save it again as .xlsx")]
+    sheets = []
+    try:
+        merges = _merged_ranges(path)
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()  # a stray far cell must not make every row 16384 cells wide
+            rows: dict[int, list[str]] = {}
+            empty = None
+            for row_no, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+                if row is empty:  # rows missing from the file all come as this one object
+                    continue
+                cells = _trim([_cell_text(c) for c in row])
+                if cells:
+                    rows[row_no] = cells
+                elif all(c is EMPTY_CELL for c in row):
+                    empty = row
+            _fill_merged(rows, merges.get(sheet.title, []))
+            sheets.append((sheet.title, sorted(rows.items())))
+    except Exception as e:  # noqa: BLE001 - a damaged sheet
+        return [], [Problem(Location(shown), f"cannot read Excel file: {e}",
+                            "open it in Excel or WPS and save it again as .xlsx")]
+    finally:
+        book.close()
+    return sheets, []
+
+
+def _fill_merged(rows: dict[int, list[str]], ranges: list[tuple[int, int, int, int]]) -> None:
+    """Every cell of a merged range reads as its top-left cell; only rows that have content are touched,
+    so a range reaching row 1048576 costs nothing."""
+    present = sorted(rows)
+    for min_col, min_row, max_col, max_row in ranges:
+        top = rows.get(min_row, [])
+        value = top[min_col - 1] if min_col - 1 < len(top) else ""
+        if not value:
+            continue
+        last_col = min(max_col, MAX_COLUMNS)
+        for r in present[bisect.bisect_left(present, min_row):bisect.bisect_right(present, max_row)]:
+            cells = rows[r]
+            if len(cells) < last_col:
+                cells.extend([""] * (last_col - len(cells)))
+            for c in range(min_col - 1, last_col):
+                if not cells[c]:
+                    cells[c] = value
+            _trim(cells)
+
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _merged_ranges(path: Path) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Sheet name -> merged ranges (min_col, min_row, max_col, max_row), from the sheets' XML: a read-only
+    openpyxl workbook does not expose them. The sheet XML is streamed, never held whole."""
+    from openpyxl.utils.cell import range_boundaries
+
+    out: dict[str, list] = {}
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        book_part = "xl/workbook.xml"
+        if "_rels/.rels" in names:
+            for rel in ElementTree.fromstring(z.read("_rels/.rels")).iter(_NS_PKG + "Relationship"):
+                if rel.get("Type", "").endswith("/officeDocument"):
+                    book_part = rel.get("Target", book_part).lstrip("/")
+        base = PurePosixPath(book_part).parent
+        rels_part = str(base / "_rels" / (PurePosixPath(book_part).name + ".rels"))
+        targets = {}
+        if rels_part in names:
+            for rel in ElementTree.fromstring(z.read(rels_part)).iter(_NS_PKG + "Relationship"):
+                target = rel.get("Target", "")
+                targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else str(base / target)
+        sheets = ElementTree.fromstring(z.read(book_part)).iter(_NS_MAIN + "sheet")
+        for sheet in sheets:
+            part = targets.get(sheet.get(_NS_REL + "id"))
+            if part not in names:
+                continue
+            ranges = []
+            with z.open(part) as f:
+                for _, elem in ElementTree.iterparse(f):
+                    if elem.tag == _NS_MAIN + "mergeCell":
+                        try:
+                            ranges.append(range_boundaries(elem.get("ref", "")))
+                        except (TypeError, ValueError):
+                            pass
+                    elif elem.tag in (_NS_MAIN + "row", _NS_MAIN + "c"):
+                        elem.clear()
+            out[sheet.get("name", "")] = [r for r in ranges if None not in r]
+    return out
+
+
+def _cell_text(cell) -> str:
+    """A cell as the text the office typed. Numbers typed into Excel lose their leading zeros (a zero-padded
+    number format brings them back) and big ones are floats: 13800001111.0 is the digits 13800001111."""
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        value = int(value)
+    if isinstance(value, int):
+        digits = str(value)
+        fmt = re.sub(r'["\\]', "", getattr(cell, "number_format", "") or "")
+        if fmt and set(fmt) <= {"0", "-", " "} and fmt.count("0") >= len(digits):
+            # 0000-0000000 or 00000000000: the format pads with zeros and may add separators
+            padded = iter(digits.zfill(fmt.count("0")))
+            return "".join(next(padded) if ch == "0" else ch for ch in fmt)
+        return digits
+    return str(value).strip()
