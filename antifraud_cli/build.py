@@ -5,12 +5,12 @@ import logging
 import os
 import time
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import fonts as fontlib
 from .clock import BuildClock, build_clock
-from .compose import compose_job, with_fingerprint
+from .compose import compose_job, inputs_digest, with_fingerprint
 from .errors import AntifraudError, Location, Problem
 from .loader import Project
 from .paths import display
@@ -243,16 +243,25 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
     start = time.perf_counter()
     report = BuildReport(check=options.check)
     clock = options.clock or build_clock()
-    jobs = plan_jobs(project, options, clock)
-    composed, failures = compose_jobs(project, jobs, clock, font_digest(project))
-    if failures:
-        report.failed = [job.path for job, _ in failures]
-        report.problems = merge_problems(failures)
-        report.seconds = time.perf_counter() - start
-        return report
+    fonts = font_digest(project)
+    inputs = inputs_digest(project, clock.day, fonts)
+    jobs = [replace(job, inputs=inputs) for job in plan_jobs(project, options, clock)]
     with OutputWriter(Path(options.out), check=options.check) as writer:  # locks OUT; on failure OUT is as it was
         try:
-            _build_into(writer, project, options, composed, clock, report, reporter)
+            # outputs last composed from these very inputs print what they printed: no need to compose them
+            unchanged = [] if options.force else [
+                replace(job, fingerprint=writer.manifest.entries[job.path]["fingerprint"]) for job in jobs
+                if writer.manifest.entries.get(job.path, {}).get("inputs") == inputs]
+            skip = {job.path for job in unchanged if writer.manifest.is_fresh(writer.out, job)}
+            damaged = {job.path for job in unchanged} - skip  # same print, but the file is missing or changed
+            composed, failures = compose_jobs(project, [j for j in jobs if j.path not in skip], clock, fonts)
+            if failures:
+                report.failed = [job.path for job, _ in failures]
+                report.problems = merge_problems(failures)
+                report.seconds = time.perf_counter() - start
+                return report
+            report.up_to_date += sorted(skip)
+            _build_into(writer, project, options, composed, clock, report, reporter, damaged)
         finally:
             report.warnings += writer.warnings
     report.seconds = time.perf_counter() - start
@@ -260,12 +269,15 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
 
 
 def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, composed: list, clock: BuildClock,
-                report: BuildReport, reporter) -> None:
+                report: BuildReport, reporter, damaged: set[str] = frozenset()) -> None:
     out, manifest = writer.out, writer.manifest
     todo = []
     for item in composed:
-        if not options.force and manifest.is_fresh(out, item[0]):
+        if not options.force and item[0].path not in damaged and manifest.is_fresh(out, item[0]):
             report.up_to_date.append(item[0].path)
+            if manifest.entries[item[0].path].get("inputs") != item[0].inputs:  # next time, no need to compose it
+                manifest.entries[item[0].path]["inputs"] = item[0].inputs
+                manifest.entries_dirty = True
         else:
             todo.append(item)
     report.removed = manifest.orphans(existing_outputs(project))

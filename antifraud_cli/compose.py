@@ -231,6 +231,25 @@ def tool_digest() -> str:
     return h.hexdigest()
 
 
+def inputs_digest(project: Project, day, fonts_digest: str) -> str:
+    """A hash of everything composing can read: every data file, every template, the build day, the fonts
+    and the tool (with Jinja). When it matches what an output was last composed from, that output's
+    composed document, and so its fingerprint, cannot have changed: a no-op build skips composing."""
+    from importlib.util import find_spec
+
+    h = hashlib.sha256(f"{day.isoformat()}\0{fonts_digest}\0{tool_digest()}\0".encode())
+    jinja = find_spec("jinja2")  # its version, without importing it
+    paths = list(project.files) + ([Path(jinja.origin)] if jinja and jinja.origin else [])
+    for folder in project.template_dirs:
+        paths += sorted(p for p in folder.iterdir() if p.is_file())
+    for path in paths:
+        try:
+            h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+        except OSError:
+            h.update(str(path).encode() + b"\0unreadable\0")
+    return h.hexdigest()
+
+
 def _template_location(error: BaseException, fallback: str) -> Location:
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if frame.filename.endswith(".j2"):

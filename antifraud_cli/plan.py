@@ -25,6 +25,7 @@ class Job:
     officer: str | None = None  # the officer (id) the output is for, when not the unit's own
     cells: tuple[tuple[str | None, str | None], ...] = ()  # a sheet of different cards: (unit, officer) each
     fingerprint: str = ""  # set once composed: a hash of exactly what the renderer receives
+    inputs: str = ""  # compose.inputs_digest of the build: equal to the manifest's, composing can be skipped
 
 
 def resolve(requested: list[str], known: list[str], kind: str) -> list[str]:

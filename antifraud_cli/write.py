@@ -127,6 +127,7 @@ class Manifest:
     # inode, sha256) of outputs last seen unchanged, as git's index does, so a no-op build hashes nothing.
     index: dict[str, tuple] = field(default_factory=dict)
     index_dirty: bool = False
+    entries_dirty: bool = False  # an entry changed without an output being written (its inputs digest)
     untrusted: str | None = None  # why manifest.json was not used (it exists, but cannot be trusted)
 
     @classmethod
@@ -169,7 +170,7 @@ class Manifest:
         self.entries[job.path] = {"path": job.path, "sha256": sha256,
                                   "fingerprint": job.fingerprint, "audience": job.audience,
                                   "product": job.product, "unit": job.unit, "cases": list(job.cases),
-                                  "size": job.size, "bytes": nbytes}
+                                  "size": job.size, "inputs": job.inputs, "bytes": nbytes}
 
     def orphans(self, existing: set[str]) -> list[str]:
         """Recorded outputs the project can no longer build: a removed village, audience, officer or product."""
@@ -382,7 +383,7 @@ class OutputWriter:
                     if not retry:  # not ours as it is now: forget it, and never touch it again
                         manifest.entries.pop(path, None)
                         forgotten = True
-                if self._staged or removed or forgotten or manifest.untrusted:
+                if self._staged or removed or forgotten or manifest.untrusted or manifest.entries_dirty:
                     if manifest.untrusted:
                         txn.set_aside()
                     txn.write_manifest((manifest.dumps(clock) + "\n").encode("utf-8"))

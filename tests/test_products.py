@@ -300,3 +300,25 @@ def test_a_station_sheet_of_every_units_card(make_project):
     assert len(pages) == 4  # 12 cards at 10 a sheet: two sheets, front and back
     assert "第0村" in pages[0] and "第9村" in pages[0] and "第10村" not in pages[0] and "第11村" in pages[2]
     assert not list((root / "dist").glob("v*/elderly/card-sheet.pdf"))  # built once, not per unit
+
+
+def test_a_no_op_build_composes_nothing_and_an_unprinted_edit_renders_nothing(make_project, monkeypatch):
+    from antifraud_cli import build as build_module
+
+    root = make_project({"antifraud.yaml": STATION})
+    args = ("build", "-a", "elderly", "-j", "1")
+    assert invoke(root, *args).exit_code == 0
+    composed = []
+    real = build_module.compose_job
+    monkeypatch.setattr(build_module, "compose_job", lambda p, job, day: composed.append(job.path) or real(p, job, day))
+    assert "nothing to do" in invoke(root, *args).output and composed == []
+
+    # the audience's description is printed nowhere: every output is composed again, none rendered
+    from antifraud_cli.paths import builtin_dir
+
+    aud = (builtin_dir("audiences") / "elderly.yaml").read_text(encoding="utf-8")
+    write_files(root, {"audiences/elderly.yaml": aud.replace("description:", "description: 本所说明。", 1)})
+    result = invoke(root, *args)
+    assert "nothing to do: all 4 outputs up to date" in result.output and len(composed) == 4
+    composed.clear()
+    assert "nothing to do" in invoke(root, *args).output and composed == []  # remembered: composed no more
