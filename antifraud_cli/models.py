@@ -42,7 +42,7 @@ HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # Separators: spaces, dashes, brackets around the area code. Station lines may also be service numbers.
 MOBILE_RE = re.compile(r"^(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}$")
 LANDLINE_RE = re.compile(r"^(?:\+?86[ -]?\(?(?:10|2\d|[3-9]\d{2})\)?|\(?(?:010|02\d|0[3-9]\d{2})\)?)[ -]?"
-                         r"[2-9]\d{2,3}[ -]?\d{4}(?:(?:-|转|ext\.?|x)\d{1,6})?$")
+                         r"[1-9]\d{2,3}[ -]?\d{4}(?:(?:-|转|ext\.?|x)\d{1,6})?$")
 SERVICE_RE = re.compile(r"^(?:1\d{2}|1\d{4}|9\d{4}|95\d{4}|[48]00[ -]?\d{3}[ -]?\d{4})$")
 PHONE_HINT = ("a mobile number has 11 digits starting with 1 (13800001111); a landline starts with its area code "
               "(0913-5212110)")

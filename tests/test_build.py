@@ -100,16 +100,16 @@ def test_bad_roster_rows_are_reported_with_their_row(make_project):
     with pytest.raises(AntifraudError) as err:
         load_project(root)
     msgs = [str(p) for p in err.value.problems]
-    assert "officers.csv:3: unit_id: 'Xi Guan' is not a valid id (lowercase letters, digits, dashes)" in msgs
+    assert any(m.startswith("officers.csv:3: unit_id: 'Xi Guan' is not a valid id") for m in msgs)
     assert any(m.startswith("officers.csv:4: empty name") for m in msgs)
-    assert "officers.csv:5: phone: 'call me' is not a phone number (digits, optionally with - or spaces)" in msgs
+    assert any(m.startswith("officers.csv:5: phone: 'call me' is not a phone number\n    hint:") for m in msgs)
 
 
 def test_roster_missing_columns_and_missing_file(make_project):
     root = make_project({"antifraud.yaml": STATION + "roster: officers.csv\n", "officers.csv": "村,民警\n东关,李明\n"})
     with pytest.raises(AntifraudError) as err:
         load_project(root)
-    assert str(err.value.problems[0]).startswith("officers.csv:1: roster is missing column(s): unit_id, unit_name")
+    assert str(err.value.problems[0]).startswith("officers.csv:1: roster has no column for: phone")
     root = make_project({"antifraud.yaml": STATION + "roster: nowhere.csv\n"}, name="other")
     with pytest.raises(AntifraudError) as err:
         load_project(root)

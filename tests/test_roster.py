@@ -259,7 +259,7 @@ def test_phone_numbers_people_write(phone):
 
 
 @pytest.mark.parametrize("phone", ["1380000111", "138000011112", "9135212110", "12800001111", "0913-521211",
-                                   "091-5212110", "1.38E+10", "110", "96110", "13800001111/13800002222"])
+                                   "091-5212110", "0913-0234567", "1.38E+10", "110", "96110", "13800001111/13800002222"])
 def test_not_phone_numbers(phone):
     assert phone_error(phone) is not None
 
