@@ -58,6 +58,22 @@ class ProblemList:
         for p in problems:
             self.add(p.location, p.message, p.hint)
 
+    def reject(self, problems: list[Problem]) -> None:
+        """Add the problems that stop a value from being read; returns None, for `return problems.reject(...)`."""
+        self.extend(problems)
+        return None
+
+    def mark(self) -> tuple[int, frozenset]:
+        """A point to come back to: a trial (a fit-to-frame layout at one scale) may be taken back whole."""
+        return len(self.items), frozenset(self._seen)
+
+    def take_back(self, mark: tuple[int, frozenset]) -> list[Problem]:
+        """Remove and return what was added since `mark`, as if it had not been seen."""
+        count, seen = mark
+        taken, self.items[count:] = self.items[count:], []
+        self._seen = set(seen)
+        return taken
+
     def __bool__(self) -> bool:
         return bool(self.items)
 

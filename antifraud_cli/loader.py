@@ -71,11 +71,9 @@ def load_project(root: Path | None = None) -> Project:
     config_path = root / CONFIG_NAME
     if config_path.is_file():
         files.append(config_path)
-        doc, found = load_yaml(config_path, root)
-        problems.extend(found)
+        doc = load_yaml(config_path, root, problems)
         if doc is not None:
-            config, found = validate(Config, doc)
-            problems.extend(found)
+            config = validate(Config, doc, problems)
 
     units: list[Unit] = list(config.units) if config else []
     officers: list[Officer] = list(config.officers) if config else []
@@ -131,12 +129,8 @@ def _load_layered(model, kind: str, root: Path, problems: ProblemList, files: li
                          "remove the link or point it at an existing file")
         for path in paths:
             files.append(path)
-            doc, found = load_yaml(path, root)
-            problems.extend(found)
-            if doc is None:
-                continue
-            obj, found = validate(model, doc)
-            problems.extend(found)
+            doc = load_yaml(path, root, problems)
+            obj = validate(model, doc, problems) if doc is not None else None
             if obj is None:
                 continue
             where = obj.where("id")

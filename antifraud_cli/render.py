@@ -23,7 +23,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 
 from . import __version__
 from .colors import cmyk, contrast_ratio, overprints
-from .errors import AntifraudError, Location, Problem
+from .errors import AntifraudError, Location, Problem, ProblemList
 from .icons import ICON_NAMES, draw_icon
 from .layoutdoc import Node
 from .qrcheck import check_payload
@@ -69,18 +69,17 @@ class Renderer:
         self.doc = doc
         self.fonts = fonts
         self.origin = origin
-        self.problems: list[Problem] = []
+        self.problems = ProblemList()  # layout problems: a fit-to-frame trial may take its own back
         self.min_size = doc.attr("min-size")
         self.min_contrast = doc.attr("min-contrast")
         self.min_qr = doc.attr("min-qr")
         self.trim_w, self.trim_h = page_size(doc)
         self.bleed = doc.attr("bleed")
         self.slug = MARKS_SLUG if doc.attr("marks") == "crop" else self.bleed
-        self._reported: set = set()
         self._lines: dict = {}
         self._paragraphs: dict = {}
         self._checked: set = set()
-        self.content_problems: list[Problem] = []
+        self.content_problems = ProblemList()  # colours and glyphs: the same at every scale
         self.overprint = True  # solid black text overprints (see draw_lines)
 
     # ---------- document ----------
@@ -100,7 +99,7 @@ class Renderer:
                 self.crop_marks(c, off, off, self.trim_w * MM, self.trim_h * MM, self.bleed * MM)
             c.showPage()
         if self.content_problems or self.problems:
-            raise AntifraudError(self.content_problems + self.problems)
+            raise AntifraudError(self.content_problems.items + self.problems.items)
         c.save()
         return buf.getvalue()
 
@@ -148,13 +147,9 @@ class Renderer:
             return Location(m["path"], int(m["line"])), (f"field '{m['field']}'" if m["field"] else "")
         return Location(self.origin, node.line), ""
 
-    def problem(self, node: Node, message: str, hint: str | None = None, into: list | None = None) -> None:
+    def problem(self, node: Node, message: str, hint: str | None = None, into: ProblemList | None = None) -> None:
         loc, field = self.where(node)
-        key = (loc, message)
-        if key not in self._reported:
-            self._reported.add(key)
-            (self.problems if into is None else into).append(
-                Problem(loc, f"{field}: {message}" if field else message, hint))
+        (self.problems if into is None else into).add(loc, f"{field}: {message}" if field else message, hint)
 
     def style_of(self, node: Node, parent: Style) -> Style:
         return Style(size=node.num("size", parent.size), color=node.get("color", parent.color),
@@ -443,30 +438,26 @@ class Renderer:
         width, avail = w * MM, h * MM
         children, gap = node.elements(), node.attr("gap")
         laid: dict[float, tuple] = {}  # scale -> (height, draw, problems found at that scale)
-        reported = set(self._reported)
+        mark = self.problems.mark()
 
         def measure(scale: float) -> float:
             if scale not in laid:  # each trial layout keeps its own problems; only the chosen one's count
-                before, self._reported = len(self.problems), set(reported)
                 height, draw = self.lay_children(children, width, style, scale, gap)
-                laid[scale] = (height, draw, self.problems[before:])
-                del self.problems[before:]
+                laid[scale] = (height, draw, self.problems.take_back(mark))
             return laid[scale][0]
 
         scale = fit_scale(measure, avail, node.attr("fit"))
         measure(scale)  # the smallest scale is returned unmeasured when nothing fits
         height, draw, found = laid[scale]
-        self.problems += found
-        self._reported = reported | {(p.location, p.message) for p in found}
+        self.problems.extend(found)
         if height > avail + 0.01:
             fields = sorted({n.get("src") for n in _texts(node) if n.get("src")})
             name = node.attr("name")
             how = "even at the minimum size" if node.get("fit") != "error" else "at size"
-            self.problems.append(Problem(Location(self.origin, node.line),
-                                         f"text does not fit in {name} ({height / MM:.0f} mm needed, {h:g} mm "
-                                         f"available) {how} {self.min_size:g} pt",
-                                         "shorten: " + "; ".join(fields) if fields else
-                                         "shorten the text or enlarge the frame"))
+            self.problems.add(Location(self.origin, node.line),
+                              f"text does not fit in {name} ({height / MM:.0f} mm needed, {h:g} mm "
+                              f"available) {how} {self.min_size:g} pt",
+                              "shorten: " + "; ".join(fields) if fields else "shorten the text or enlarge the frame")
             return
         dy = {"top": 0, "middle": (avail - height) / 2, "bottom": avail - height}[node.attr("valign")]
         draw(c, self.X(x), self.Y(y) - dy)
@@ -722,7 +713,7 @@ def render_sheet(docs: list[Node], fonts: FontNames, origin: str, epoch: int | N
                 c.restoreState()
             _sheet_marks(c, gx, gy, cw, ch, cols, rows, gutter * MM)
             c.showPage()
-    problems = [p for r in renderers for p in r.content_problems + r.problems]
+    problems = [p for r in renderers for p in r.content_problems.items + r.problems.items]
     if problems:
         raise AntifraudError(problems)
     c.save()

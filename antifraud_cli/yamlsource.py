@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import Location, Problem
+from .errors import Location, Problem, ProblemList
 from .models import field_path
 from .paths import display
 
@@ -43,21 +43,21 @@ class YamlDoc:
         return Location(self.shown, self.lines.get(path, 1))
 
 
-def read_text(path: Path, root: Path | None = None) -> tuple[str | None, list[Problem]]:
+def read_text(path: Path, root: Path | None, problems: ProblemList) -> str | None:
     """Read a UTF-8 text file (BOM allowed); binary or wrongly encoded files become problems."""
     shown = display(path, root)
     try:
         data = path.read_bytes()
     except OSError as e:
-        return None, [Problem(Location(shown), f"cannot read file: {e.strerror}")]
+        return problems.reject([Problem(Location(shown), f"cannot read file: {e.strerror}")])
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data[:8192]):
-        return None, [Problem(Location(shown), "file is UTF-16 text (Notepad's \"Unicode\"), not UTF-8",
-                              "save the file as UTF-8 (in Notepad: 另存为 → 编码 UTF-8)")]
+        return problems.reject([Problem(Location(shown), "file is UTF-16 text (Notepad's \"Unicode\"), not UTF-8",
+                              "save the file as UTF-8 (in Notepad: 另存为 → 编码 UTF-8)")])
     if b"\x00" in data[:8192]:
-        return None, [Problem(Location(shown), "this is a binary file, not YAML text",
-                              "remove it from the folder or save it as UTF-8 text")]
+        return problems.reject([Problem(Location(shown), "this is a binary file, not YAML text",
+                              "remove it from the folder or save it as UTF-8 text")])
     try:
-        return data.decode("utf-8-sig"), []
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         hint = "save the file as UTF-8 (in Notepad: 另存为 → 编码 UTF-8)"
@@ -66,7 +66,7 @@ def read_text(path: Path, root: Path | None = None) -> tuple[str | None, list[Pr
             hint = "the file looks like GBK/GB18030; " + hint
         except UnicodeDecodeError:
             pass
-        return None, [Problem(Location(shown, line), "file is not UTF-8 text", hint)]
+        return problems.reject([Problem(Location(shown, line), "file is not UTF-8 text", hint)])
 
 
 def _looks_utf16(head: bytes) -> bool:
@@ -78,23 +78,24 @@ def _looks_utf16(head: bytes) -> bool:
     return max(nul) > 0.3 and min(nul) < 0.02
 
 
-def load_yaml(path: Path, root: Path | None = None) -> tuple[YamlDoc | None, list[Problem]]:
-    text, problems = read_text(path, root)
+def load_yaml(path: Path, root: Path | None, problems: ProblemList) -> YamlDoc | None:
+    """The file's data with the line of every key; None (and problems) when it cannot be read as YAML."""
+    text = read_text(path, root, problems)
     if text is None:
-        return None, problems
+        return None
     shown = display(path, root)
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
-        return None, [Problem(Location(shown, 1), "file is empty", "delete it or fill in its fields")]
+        return problems.reject([Problem(Location(shown, 1), "file is empty", "delete it or fill in its fields")])
     try:
         node = yaml.compose(text, Loader=_SAFE_LOADER)
     except yaml.MarkedYAMLError as e:
-        return None, [_syntax_problem(shown, e, text)]
+        return problems.reject([_syntax_problem(shown, e, text)])
     except yaml.YAMLError as e:  # pragma: no cover - PyYAML marks nearly everything
-        return None, [Problem(Location(shown), f"YAML error: {e}")]
+        return problems.reject([Problem(Location(shown), f"YAML error: {e}")])
     doc = YamlDoc(path, None, root)
     dup = _Walker(doc, shown).walk(node)
     if dup:
-        return None, dup
+        return problems.reject(dup)
     try:
         loader = _SAFE_LOADER(text)
         try:
@@ -106,14 +107,14 @@ def load_yaml(path: Path, root: Path | None = None) -> tuple[YamlDoc | None, lis
         line = mark.line + 1 if mark else None
         tag = getattr(e, "problem", "") or ""
         if "python/" in str(e) or "could not determine a constructor" in tag:
-            return None, [Problem(Location(shown, line), f"tag not allowed here: {tag}",
-                                  "only plain YAML is read (no !!python/… or other tags); write the value as text")]
-        return None, [Problem(Location(shown, line), f"YAML error: {tag}")]
+            return problems.reject([Problem(Location(shown, line), f"tag not allowed here: {tag}",
+                                  "only plain YAML is read (no !!python/… or other tags); write the value as text")])
+        return problems.reject([Problem(Location(shown, line), f"YAML error: {tag}")])
     except (ValueError, OverflowError, RecursionError) as e:  # _Walker checks scalars first; this is a net
-        return None, [Problem(Location(shown, 1), f"YAML error: {e}")]
+        return problems.reject([Problem(Location(shown, 1), f"YAML error: {e}")])
     if not isinstance(doc.data, dict):
-        return None, [Problem(Location(shown, 1), "expected a mapping of `key: value` lines at the top of the file")]
-    return doc, []
+        return problems.reject([Problem(Location(shown, 1), "expected a mapping of `key: value` lines at the top of the file")])
+    return doc
 
 
 def _syntax_problem(shown: str, e: yaml.MarkedYAMLError, text: str = "") -> Problem:
@@ -215,15 +216,15 @@ class _Stop(Exception):
         self.problem = problem
 
 
-def validate(model: type[BaseModel], doc: YamlDoc, data: Any = None, prefix: tuple = ()) -> tuple[Any, list[Problem]]:
+def validate(model: type[BaseModel], doc: YamlDoc, problems: ProblemList, data: Any = None, prefix: tuple = ()) -> Any:
     """Validate doc.data (or a part of it at `prefix`) into `model`; errors come back with lines."""
     data = doc.data if data is None else data
     try:
         obj = model.model_validate(data)
     except ValidationError as e:
-        return None, [_validation_problem(model, doc, err, prefix) for err in e.errors()]
+        return problems.reject([_validation_problem(model, doc, err, prefix) for err in e.errors()])
     _attach(obj, doc, prefix)
-    return obj, []
+    return obj
 
 
 def _attach(obj: Any, doc: YamlDoc, prefix: tuple) -> None:
