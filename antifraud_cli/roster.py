@@ -13,6 +13,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
@@ -242,13 +243,37 @@ def _squeeze(text: str) -> str:
 # ---------- unit ids from names
 
 def slug_from_name(name: str) -> str:
-    """东关村 -> dongguancun. Deterministic, so a unit keeps its id (and output folder) build after build."""
-    from pypinyin import lazy_pinyin  # imported here: only rosters without ids need it (its data take ~0.3 s)
+    """东关村 -> dongguancun: each character's first reading in pypinyin's table, tones dropped, ü as v.
 
-    text = "".join(lazy_pinyin(name)).lower()
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    Character by character, without pypinyin's phrase dictionary: that costs 0.2-0.4 s and ~45 MB on every
+    load, and its choices change between releases; an id needs to be stable, not a spelling lesson
+    (长安村 -> zhangancun). Add an id column to choose ids yourself."""
+    table = _readings()
+    parts = []
+    for ch in unicodedata.normalize("NFKC", name):  # full-width letters and digits as ASCII
+        readings = table.get(ord(ch))
+        parts.append(readings.split(",")[0] if readings else ch if ch.isascii() and ch.isalnum() else "-")
+    text = unicodedata.normalize("NFKD", "".join(parts)).lower().replace("u\u0308", "v")
+    text = text.encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:40].strip("-")
     return slug or "unit"
+
+
+@lru_cache(maxsize=1)
+def _readings() -> dict[int, str]:
+    """pypinyin's character table (code point -> "zhǎng,cháng"), read from its data file: importing the
+    package would load the phrase dictionary too."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("pypinyin")  # finds the package without running its __init__
+    data = Path(spec.submodule_search_locations[0]) / "pinyin_dict.json" if spec and spec.submodule_search_locations \
+        else None
+    if data is not None and data.is_file():
+        return {int(k): v for k, v in json.loads(data.read_text(encoding="utf-8")).items()}
+    from pypinyin.pinyin_dict import pinyin_dict  # a release that keeps the table elsewhere
+
+    return dict(pinyin_dict)
 
 
 def _unique(slug: str, used: set[str]) -> str:

@@ -153,6 +153,8 @@ def test_unit_ids_from_names_are_stable_and_unique(make_project):
     assert slug_from_name("东关村（一组）") == "dongguancun-yizu"
     assert slug_from_name("Gaoxin 2区") == "gaoxin-2qu"
     assert slug_from_name("——") == "unit"
+    assert slug_from_name("绿水村") == "lvshuicun"  # ü as v
+    assert slug_from_name("长安村") == "zhangancun"  # each character's first reading: stable, not always right
     csv_text = "村,姓名,电话\n东关村,李明,13800001111\n冬关村,王芳,13800002222\n东关村,王芳,13800002222\n" \
                "南街,赵强,13800003333\n"
     yaml = config("officers.csv") + "officers:\n  - {name: 孙丽, phone: \"13800004444\"}\n" \
