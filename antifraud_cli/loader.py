@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .colors import contrast_ratio
-from .errors import AntifraudError, Location, Problem, ProblemList
+from .errors import AntifraudError, UsageError, Location, Problem, ProblemList
 from .models import Audience, Case, Config, Officer, QRConfig, Station, Unit
 from .paths import builtin_dir, display, yaml_files
 from .products import ProductSpec
@@ -57,8 +57,8 @@ def load_project(root: Path | None = None) -> Project:
     """
     root = Path(root) if root is not None else Path.cwd()
     problems = ProblemList()
-    if not root.is_dir():
-        raise AntifraudError(Problem(Location(display(root)), "project folder does not exist",
+    if not root.is_dir():  # a command-line choice naming nothing: a usage error (exit 2), like an unknown -a
+        raise UsageError(Problem(Location(display(root)), "project folder does not exist",
                                      "give an existing folder to --project, or run `antifraud init DIR`"))
     files: list[Path] = []
 

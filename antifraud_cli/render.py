@@ -451,7 +451,9 @@ class Renderer:
         height, draw, found = laid[scale]
         self.problems.extend(found)
         if height > avail + 0.01:
-            fields = sorted({n.get("src") for n in _texts(node) if n.get("src")})
+            # the longest texts first: the likeliest culprit leads the list
+            texts = {n.get("src"): len(n.text()) for n in _texts(node) if n.get("src")}
+            fields = sorted(texts, key=lambda f: (-texts[f], f))
             name = node.attr("name")
             how = "even at the minimum size" if node.get("fit") != "error" else "at size"
             self.problems.add(Location(self.origin, node.line),

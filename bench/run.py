@@ -119,6 +119,100 @@ def noop_work(project_dir: Path, repeat: int) -> tuple[float, int]:
     return best, len(report.up_to_date)
 
 
+TYPST_LEAFLET = r"""
+#set page(paper: "a4", margin: 14mm, bleed: 3mm)
+#set text(font: "Noto Sans SC", size: 12pt, lang: "zh", region: "cn")
+#set par(justify: true, leading: 0.65em)
+#let inputs = sys.inputs
+#block(fill: rgb("#1F4E8C"), inset: 6mm, width: 100%)[
+  #text(fill: white, size: 13pt)[#inputs.station · 防范电信网络诈骗]
+  #text(fill: white, size: 40pt, weight: "bold")[#inputs.headline]
+  #text(fill: white, size: 16pt)[#inputs.subhead]
+]
+#text(size: 15pt, weight: "bold", fill: rgb("#1F4E8C"))[这几种骗局，最近专盯#inputs.audience]
+#for case in json(bytes(inputs.cases)) [
+  #block(stroke: rgb("#1F4E8C"), radius: 3mm, inset: 4mm, width: 100%)[
+    #text(size: 17pt, weight: "bold", fill: rgb("#1F4E8C"))[#case.title：#case.headline]
+    #enum(..case.steps)
+    #strong[骗子常说：]#case.script
+    #list(..case.advice)
+  ]
+]
+#pagebreak()
+#text(size: 17pt, weight: "bold")[看到这些，要当心]
+#list(..json(bytes(inputs.flags)))
+#text(size: 17pt, weight: "bold")[遇到了，这样做]
+#enum(..json(bytes(inputs.core)))
+#block(fill: rgb("#1F4E8C"), inset: 6mm, width: 100%)[
+  #text(fill: white, size: 22pt, weight: "bold")[反诈专线 96110　报警 110]
+  #text(fill: white)[#inputs.officer]
+  #rect(width: 40mm, height: 40mm, fill: white)
+]
+"""
+
+
+def typst_leaflets(project_dir: Path, count: int, repeat: int) -> tuple[float, float]:
+    """Peer: Typst (the `typst` package from PyPI, bench-only) setting the students leaflet's text, `count`
+    different leaflets compiled in one process (as `typst compile` would in a loop). Returns (best seconds
+    per document, best seconds for all `count`)."""
+    import json
+
+    import typst
+
+    from antifraud_cli import fonts as fontlib
+    from antifraud_cli.loader import load_project
+    import datetime as dt
+    from antifraud_cli.select import select_cases
+
+    project = load_project(project_dir)
+    font_dir = str(fontlib._default_font_path().parent)
+    cases = select_cases(project, "students", 3, dt.date(2027, 1, 15))
+    voice = project.audiences["students"].voice
+    work = Path(tempfile.mkdtemp())
+    (work / "leaflet.typ").write_text(TYPST_LEAFLET, encoding="utf-8")
+    base = {"station": "新城派出所", "headline": voice.headline, "subhead": voice.greeting + (voice.subhead or ""),
+            "audience": project.audiences["students"].name,
+            "cases": json.dumps([{"title": c.title, "headline": c.headline or c.summary, "steps": c.how_it_works,
+                                  "script": c.script or "", "advice": c.advice} for c in cases], ensure_ascii=False),
+            "flags": json.dumps([f for c in cases for f in c.red_flags[:3]], ensure_ascii=False),
+            "core": json.dumps(voice.core_advice, ensure_ascii=False)}
+    compiler = typst.Compiler(str(work / "leaflet.typ"), font_paths=[font_dir], ignore_system_fonts=True)
+    compiler.compile(sys_inputs={**base, "officer": "社区民警 李明 13800000000"})  # warm: fonts loaded
+    best_all = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for i in range(count):
+            compiler.compile(sys_inputs={**base, "officer": f"社区民警 民警{i} 1380000{i:04d}"})
+        best_all = min(best_all, time.perf_counter() - start)
+    shutil.rmtree(work)
+    return best_all / count, best_all
+
+
+def leaflets_in_process(project_dir: Path, count: int, repeat: int) -> float:
+    """Ours, the same way: `count` students leaflets of different units through the whole pipeline (compose,
+    fingerprint, parse, lay out, draw, QR), in one process. Best total of `repeat`."""
+    from antifraud_cli.build import _init_worker, compose_jobs, font_digest, prepare_fonts, render_job
+    from antifraud_cli.clock import build_clock
+    from antifraud_cli.plan import make_jobs
+    from antifraud_cli.loader import load_project
+
+    project = load_project(project_dir)
+    clock = build_clock("2027-01-15")
+    _init_worker(project, prepare_fonts(project), clock.epoch)
+    jobs = make_jobs(project, ["students"], ["leaflet"], [], clock.day)
+    jobs = (jobs * (count // len(jobs) + 1))[:count]
+    digest = font_digest(project)
+    render_job(compose_jobs(project, jobs[:1], clock, digest)[0][0])  # warm
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for job in jobs:
+            (work,), _ = compose_jobs(project, [job], clock, digest)
+            render_job(work)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def plain_reportlab_leaflet(project_dir: Path, repeat: int) -> float:
     """Peer: the students leaflet's text set with plain ReportLab platypus (wordWrap='CJK', same fonts, no
     fit-to-frame, no QR, no checks). Best of `repeat`."""
@@ -243,6 +337,11 @@ def main() -> None:
 
     docs = per_document(project, repeat)
     noop_best, noop_docs = noop_work(project, repeat)
+    ours_90 = leaflets_in_process(project, 90, 2 if args.quick else 3)
+    try:
+        typst_doc, typst_90 = typst_leaflets(project, 90, 2 if args.quick else 3)
+    except ImportError:  # the peer is optional: pip install typst
+        typst_doc = typst_90 = float("nan")
     peer = plain_reportlab_leaflet(project, repeat)
 
     kit_times, noop_times = [], []
@@ -275,6 +374,9 @@ def main() -> None:
         ("leaflet, elderly (3 cases), warm, whole pipeline", ms("leaflet/elderly"), "≤ 25 ms"),
         ("leaflet, students (4 cases), warm, whole pipeline", ms("leaflet/students"), "≤ 25 ms"),
         ("peer: students leaflet text in plain ReportLab platypus", f"{peer * 1000:.1f} ms", "30 ms in the issue"),
+        ("90 students leaflets in one process, ours: whole pipeline (best)", f"{ours_90:.2f} s", ""),
+        ("90 A4 leaflets in one process, Typst (typst-py, same text; best)", f"{typst_90:.2f} s", ""),
+        ("ratio ours / Typst, per leaflet", f"{ours_90 / typst_90:.2f}×", "≤ 1.0×"),
         ("poster, students, warm", ms("poster/students"), ""),
         ("card, warm", ms("card/students"), ""),
         ("card-sheet, warm", ms("card-sheet/students"), ""),

@@ -322,3 +322,23 @@ def test_a_no_op_build_composes_nothing_and_an_unprinted_edit_renders_nothing(ma
     assert "nothing to do: all 4 outputs up to date" in result.output and len(composed) == 4
     composed.clear()
     assert "nothing to do" in invoke(root, *args).output and composed == []  # remembered: composed no more
+
+
+def test_a_missing_project_folder_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(cli, ["--project", str(tmp_path / "nope"), "build"])
+    assert result.exit_code == 2 and "project folder does not exist" in result.output
+
+
+def test_an_included_template_of_any_name_makes_its_outputs_stale(make_project):
+    """D4: only the product template and `_` partials were hashed; now what they compose is."""
+    from antifraud_cli.paths import builtin_dir
+
+    card = (builtin_dir("templates") / "card.xml.j2").read_text(encoding="utf-8")
+    root = make_project({"templates/card.xml.j2": card.replace("警民联系卡</text>", '{% include "footer.xml.j2" %}</text>'),
+                         "templates/footer.xml.j2": "警民联系卡"})
+    assert invoke(root, "build", "-a", "elderly", "-p", "card", "-j", "1").exit_code == 0
+    write_files(root, {"templates/footer.xml.j2": "警民联系牌"})
+    check = invoke(root, "build", "-a", "elderly", "-p", "card", "--check")
+    assert check.exit_code == 1 and "stale: elderly/card.pdf" in check.output
+    assert invoke(root, "build", "-a", "elderly", "-p", "card", "-j", "1").exit_code == 0
+    assert "警民联系牌" in page_text(root / "dist/elderly/card.pdf")[0]
