@@ -23,7 +23,7 @@ from .paths import display
 
 # Column -> the header names accepted for it (compared without spaces, case or bracket width).
 ROSTER_COLUMNS = {
-    "unit_id": ("unit_id", "id"),
+    "unit_id": ("unit_id",),  # not "ID": offices use that for 身份证号
     "unit_name": ("unit_name", "unit", "村", "社区", "村（社区）", "村名", "网格", "单位", "辖区", "警务室"),
     "name": ("name", "officer", "姓名", "民警", "社区民警", "责任民警", "包村民警"),
     "title": ("title", "职务", "职位", "职别"),
@@ -169,7 +169,8 @@ def _read_rows(rows, found, shown: str, taken: set[str], roster: Roster) -> None
         for row_no, v in records:
             uid = v.get("unit_id", "")
             if uid and not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", uid):
-                roster.problems.append(Problem(Location(shown, row_no), f"unit_id: '{uid}' is not a valid id",
+                roster.problems.append(Problem(Location(shown, row_no), f"{_label('unit_id', header_cells, columns)}: "
+                                               f"'{uid}' is not a valid id",
                                                "ids use lowercase letters a-z, digits and dashes, e.g. dongguan; "
                                                "or leave the id column out and ids are made from the names"))
                 v["unit_id"] = uid = ""
@@ -177,7 +178,10 @@ def _read_rows(rows, found, shown: str, taken: set[str], roster: Roster) -> None
             if uid:
                 explicit.setdefault(uid, row_no)
         used = set(taken) | set(explicit)
-        made: dict[str, str] = {}  # unit name -> id made from it
+        made: dict[str, str] = {}  # unit name -> its id (given on one of its rows, or made from the name)
+        for _, v in records:
+            if v.get("unit_id") and v["unit_name"]:
+                made.setdefault(_squeeze(v["unit_name"]), v["unit_id"])
         for row_no, v in records:
             if not v["unit_name"] or not v["name"] or v.get("_bad"):
                 continue

@@ -82,7 +82,7 @@ def test_gb18030_csv_with_a_title_row_and_chinese_headers(make_project):
 
 
 @pytest.mark.parametrize("header", ["unit_id,unit_name,name,title,phone", " Unit ID , Unit_Name,NAME,Title,Phone",
-                                    "id,村(社区),姓名,职务,电话"])
+                                    "unit_id,村(社区),姓名,职务,电话"])
 def test_english_headers_and_spellings(make_project, header):
     root = make_project({"antifraud.yaml": config("officers.csv"),
                          "officers.csv": header + "\ndongguan,东关村,李明,社区民警,13800001111\n"})
@@ -168,6 +168,18 @@ def test_unit_ids_from_names_are_stable_and_unique(make_project):
     assert first.unit("dongguancun").officer == "李明"
     assert {o.name: o.units for o in first.officers}["王芳"] == ["dongguancun-2", "dongguancun"]
     assert first.officer_for(first.unit("dongguancun")).name == "李明"
+    # an id given on one of a village's rows is its id on the others too
+    root = make_project({"antifraud.yaml": config("officers.csv"),
+                         "officers.csv": "unit_id,村,姓名,电话\n,东关村,李明,13800001111\ndg,东关村,王芳,13800002222\n"},
+                        name="ids")
+    assert [(u.id, u.officer) for u in load_project(root).units] == [("dg", "李明")]
+
+
+def test_an_officer_with_two_phone_numbers(make_project):
+    csv_text = "村,姓名,电话\n东关村,李明,13800001111\n西关村,李明,\n南街,李明,13800009999\n"
+    root = make_project({"antifraud.yaml": config("officers.csv"), "officers.csv": csv_text})
+    (msg,) = problems(root)
+    assert msg.startswith("officers.csv:4: officer '李明' has two phone numbers: 13800001111 (row 2) and 13800009999")
 
 
 # ---------- XLSX
