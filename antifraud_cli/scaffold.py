@@ -43,8 +43,7 @@ def write_scaffold(directory: Path, force: bool = False) -> list[str]:
     for path, data in planned:
         try:
             if path.is_file() and path.read_bytes() == data:
-                written.append(f"{display(path)} (unchanged)")
-                continue
+                continue  # already the example: nothing to write, nothing to report
             for folder in reversed(path.parents):
                 if not folder.exists():
                     folder.mkdir()
