@@ -87,6 +87,8 @@ def check(obj: Context, date: str | None) -> None:
 
     clock = build_clock(date)
     project = obj.load()
+    for note in project.notes:  # worth knowing, not wrong: ignored roster columns, an officer with no unit
+        click.echo(f"note: {note}", err=True)
     summary = check_project(project, clock)
     click.echo(summary)
 

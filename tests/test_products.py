@@ -342,3 +342,11 @@ def test_an_included_template_of_any_name_makes_its_outputs_stale(make_project):
     assert check.exit_code == 1 and "stale: elderly/card.pdf" in check.output
     assert invoke(root, "build", "-a", "elderly", "-p", "card", "-j", "1").exit_code == 0
     assert "警民联系牌" in page_text(root / "dist/elderly/card.pdf")[0]
+
+
+def test_check_prints_the_notes_of_the_project(make_project):
+    root = make_project({"antifraud.yaml": STATION + 'officers:\n  - {name: 李明, phone: "13800001111", units: [dg]}\n'
+                         '  - {name: 王芳, phone: "13800002222"}\nunits:\n  - {id: dg, name: 东关村, officer: 李明}\n'})
+    result = invoke(root, "check")
+    assert result.exit_code == 0, result.output
+    assert "note: antifraud.yaml:4: officer '王芳' is assigned to no unit" in result.output
