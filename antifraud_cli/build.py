@@ -168,8 +168,16 @@ def render_job(work: tuple[Job, list[str], str]) -> tuple[Job, bytes | None, lis
     project, fonts = _WORKER["project"], _WORKER["fonts"]
     try:
         spec = project.products[job.product]
+        if spec.format == "txt":  # the composed text is the output: checked, then written as it is
+            from .textout import render_text
+
+            return job, render_text(docs, spec, origin), []
         data = render_document([parse(xml, origin) for xml in docs], fonts, origin, _WORKER["epoch"],
-                               spec.sizes[job.size], spec.pages)
+                               spec.sizes[job.size], spec.pages, root=project.root, colour=spec.colour)
+        if spec.format == "png":  # a screen image: the page rasterised, its text as the PNG's description
+            from .raster import layout_text, png_from_pdf
+
+            data = png_from_pdf(data, spec.width_px, layout_text([parse(xml, origin) for xml in docs]))
         return job, data, []
     except AntifraudError as e:
         return job, None, e.problems

@@ -28,8 +28,8 @@ class _Pen:
         self.knockout = knockout
 
     def use(self, ink: CMYK) -> None:
-        self.c.setFillColorCMYK(*ink)
-        self.c.setStrokeColorCMYK(*ink)
+        self.c.setFillColor(ink)  # a 4-tuple is CMYK (print), a 3-tuple RGB (screen products)
+        self.c.setStrokeColor(ink)
 
     def fg(self) -> None:
         self.use(self.color)

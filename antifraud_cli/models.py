@@ -132,6 +132,13 @@ class SourceRef(Model):
     url: Printed | None = None
 
 
+class Spoken(Model):
+    """A case told aloud (loudspeaker and school-radio scripts): short sentences, and a quiz question."""
+    story: list[Text] = Field(min_length=1, description="the case as a tiny story, one short sentence a line")
+    question: Text | None = None  # asked on school radio, then answered
+    answer: Text | None = None
+
+
 class Case(Model):
     id: Slug
     title: Text
@@ -148,6 +155,7 @@ class Case(Model):
     icon: Literal[ICONS] | None = None  # type: ignore[valid-type]
     sources: list[SourceRef] = []
     updated: dt.date | None = None
+    spoken: Spoken | None = None  # for scripts read aloud (broadcast, school-radio)
 
 
 class Reading(Model):
@@ -159,6 +167,12 @@ class Reading(Model):
     pictograms: bool = False
     pinyin: bool = False
     min_contrast: float = Field(default=4.5, ge=3, le=21)
+    # characters read aloud a minute, for the duration of scripts (elderly about 150, others about 200)
+    speech_rate: int = Field(default=200, ge=100, le=300)
+
+
+# A banner (横幅) carries one line read from 30 m: 8-20 characters (spaces count).
+BannerText = Annotated[Text, StringConstraints(min_length=8, max_length=20)]
 
 
 class Voice(Model):
@@ -166,6 +180,7 @@ class Voice(Model):
     headline: Text
     subhead: Text | None = None
     slogan: Text
+    banner: BannerText | None = None  # the banner's line; without it the banner prints the slogan
     closing: Text
     core_advice: list[Text] = Field(min_length=1, max_length=4)
 
@@ -199,11 +214,19 @@ class Audience(Model):
     seasonal: list[SeasonLine] = []
 
 
+class StationBanner(Model):
+    """The station's own banner line (`station: {banner: {text: …, audiences: {elderly: …}}}`): over the
+    audience's `voice.banner`."""
+    text: BannerText | None = None  # every audience's banner
+    audiences: dict[Slug, BannerText] = {}  # one audience's banner, over `text`
+
+
 class Station(Model):
     name: Text
     authority: Text | None = None
     phone: str | None = None
     address: Text | None = None
+    banner: StationBanner | None = None
 
     _check_phone = field_validator("phone")(_station_phone)
 
@@ -220,12 +243,20 @@ class QRConfig(Model):
         return v
 
 
+class OfficerQR(QRConfig):
+    """The officer's own QR code (their WeChat), over the station's `qr` on the contact board."""
+    url: Text
+    caption: Text = "扫码加民警微信"
+
+
 class Officer(Model):
     name: Text
     title: Text = "社区民警"
     phone: str
     badge: Printed | None = None
     units: list[Slug] = []
+    photo: Text | None = None  # JPEG or PNG in the project folder, for the contact board (photos.py checks it)
+    qr: OfficerQR | None = None
 
     _check_phone = field_validator("phone")(_phone)
 
@@ -234,6 +265,8 @@ class Unit(Model):
     id: Slug
     name: Text
     officer: Text | None = None
+    office: Text | None = None  # the 警务室's address, on the contact board
+    hours: Text | None = None  # when the 警务室 is open
 
 
 class FontConfig(Model):
@@ -262,4 +295,5 @@ class Config(Model):
     fonts: FontConfig | None = None
     defaults: Defaults = Defaults()
     focus: list[Slug] = []  # a campaign: these cases first on every product of their audiences
+    incidents: Text | None = None  # the area's incidents (CSV or XLSX) for the briefing
 

@@ -53,10 +53,23 @@ class ProductSpec(Model):
         default="audience", description="one output per audience (and unit), per unit, or once per station")
     audience: Slug | None = Field(
         default=None, description="for `per: unit` and `per: station`: the audience whose palette and voice apply")
-    format: Literal["pdf"] = Field(default="pdf", description="output format (png and txt come with their products)")
+    default_audiences: list[Slug] | None = Field(
+        default=None, min_length=1, description="for `per: audience`: the audiences built when no `-a` is given "
+                                                "(over `defaults.audiences`; default: every audience)")
+    format: Literal["pdf", "png", "txt"] = Field(
+        default="pdf", description="output format: pdf, or png (the PDF rasterised to `width_px`, its text in the "
+                                   "PNG's Description chunk), or txt (the template writes plain UTF-8 text, not "
+                                   "the layout vocabulary)")
+    spoken: bool = Field(default=False, description="txt: a script read aloud; the build checks it (no digits, "
+                                                    "Latin letters or symbols outside `#` lines, short sentences, "
+                                                    "an honest `# 时长`)")
+    max_chars: int | None = Field(default=None, ge=1, le=100000,
+                                  description="txt: the most characters the text may have (a WeChat notice: 200)")
     file: FileName | None = Field(default=None, description="output file name (default `<id>.<format>`)")
-    colour: Literal["print"] = Field(default="print",
-                                     description="print: CMYK (RGB for screen comes with the first screen product)")
+    colour: Literal["print", "screen"] = Field(
+        default="print", description="print: CMYK; screen: the palette's RGB (sRGB), for images shown on phones")
+    width_px: int = Field(default=1080, ge=16, le=10000,
+                          description="png: the image's width in pixels (the page is scaled to it)")
     default: bool = Field(default=False, description="part of the kit built when no `-p` is given")
     each_officer: bool = Field(
         default=False, description="a project with officers but no units: one output per officer, "
@@ -70,8 +83,16 @@ class ProductSpec(Model):
     def _consistent(self):
         if self.per != "audience" and self.audience is None:
             raise ValueError(f"a product built per {self.per} needs `audience:` (whose palette and voice it uses)")
+        if self.per != "audience" and self.default_audiences:
+            raise ValueError(f"`default_audiences` is for products built per audience, not per {self.per}")
         if self.cells != "same" and not any(s.impose for s in self.sizes.values()):
             raise ValueError(f"`cells: {self.cells}` needs a size with `impose:`")
+        if self.format == "png" and self.colour != "screen":
+            raise ValueError("a png product is shown on screens: set `colour: screen`")
+        if self.format == "png" and (self.pages != 1 or any(s.impose for s in self.sizes.values())):
+            raise ValueError("a png product is one page, not imposed")
+        if (self.spoken or self.max_chars) and self.format != "txt":
+            raise ValueError("`spoken` and `max_chars` are for txt products")
         if self.file is not None and not self.file.endswith("." + self.format):
             raise ValueError(f"file '{self.file}' does not end in .{self.format}")
         return self

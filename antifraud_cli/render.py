@@ -3,11 +3,13 @@
 Coordinates in the layout document are millimetres from the top-left corner of the trim box; font sizes are
 points. Every page gets a TrimBox (finished size), a BleedBox (+bleed on each side) and, with marks="crop",
 a MediaBox wide enough for crop marks. Colours are given as RGB hex (the design colours, used for contrast
-checks) and written as CMYK.
+checks) and written as CMYK; a screen product (spec `colour: screen`) writes them as the palette's RGB.
+Pages larger than 200 in (5080 mm) are written with a /UserUnit, so the page is still true size.
 """
 from __future__ import annotations
 
 import io
+import math
 import re
 import time
 from dataclasses import dataclass, replace
@@ -22,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as rl_canvas
 
 from . import __version__
-from .colors import cmyk, contrast_ratio, overprints
+from .colors import cmyk, contrast_ratio, hex_rgb, overprints
 from .errors import AntifraudError, Location, Problem, ProblemList
 from .icons import ICON_NAMES, draw_icon
 from .layoutdoc import Node
@@ -33,6 +35,7 @@ MM = 72 / 25.4
 PAGE_SIZES = {"A2": (420, 594), "A3": (297, 420), "A4": (210, 297), "A5": (148, 210), "card": (90, 54)}
 MARKS_SLUG = 10.0  # mm of paper outside the trim edge that holds the crop marks
 REGISTRATION = (1.0, 1.0, 1.0, 1.0)  # crop marks print on every plate
+MAX_PAGE_PT = 14400  # 200 in: the largest page PDF readers take in default units (bigger: /UserUnit)
 SRC_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?: \((?P<field>[^)]*)\))?$")
 
 
@@ -65,10 +68,12 @@ def page_size(doc: Node) -> tuple[float, float]:
 class Renderer:
     """Draws one layout document. Problems (size, contrast, glyphs, overflow, QR) are collected, then raised."""
 
-    def __init__(self, doc: Node, fonts: FontNames, origin: str):
+    def __init__(self, doc: Node, fonts: FontNames, origin: str, root=None, colour: str = "print"):
         self.doc = doc
+        self.screen = colour == "screen"  # RGB from the palette, not CMYK
         self.fonts = fonts
         self.origin = origin
+        self.root = root  # the project folder: <image> files are read from inside it only
         self.problems = ProblemList()  # layout problems: a fit-to-frame trial may take its own back
         self.min_size = doc.attr("min-size")
         self.min_contrast = doc.attr("min-contrast")
@@ -80,23 +85,28 @@ class Renderer:
         self._paragraphs: dict = {}
         self._checked: set = set()
         self.content_problems = ProblemList()  # colours and glyphs: the same at every scale
-        self.overprint = True  # solid black text overprints (see draw_lines)
+        self.overprint = not self.screen  # solid black text overprints (see draw_lines); screens have no plates
 
     # ---------- document ----------
     def render(self, epoch: int | None = None) -> bytes:
         buf = io.BytesIO()
         w = (self.trim_w + 2 * self.slug) * MM
         h = (self.trim_h + 2 * self.slug) * MM
-        c = _canvas(buf, (w, h), self.fonts, self.doc, epoch)
+        unit = user_unit(w, h)  # drawing stays in points; the page's numbers are divided by the unit
+        c = _canvas(buf, (w / unit, h / unit), self.fonts, self.doc, epoch, user_unit=unit)
         off = self.slug * MM
-        c.setTrimBox((off, off, off + self.trim_w * MM, off + self.trim_h * MM))
+        c.setTrimBox(tuple(v / unit for v in (off, off, off + self.trim_w * MM, off + self.trim_h * MM)))
         b = (self.slug - self.bleed) * MM
-        c.setBleedBox((b, b, w - b, h - b))
+        c.setBleedBox(tuple(v / unit for v in (b, b, w - b, h - b)))
         pages = [p for p in self.doc.elements() if p.tag == "page"]
         for page in pages:
+            c.saveState()
+            if unit != 1:
+                c.scale(1 / unit, 1 / unit)
             self.draw_page(c, page, off, off, self.bleed)
             if self.slug > self.bleed:
                 self.crop_marks(c, off, off, self.trim_w * MM, self.trim_h * MM, self.bleed * MM)
+            c.restoreState()
             c.showPage()
         if self.content_problems or self.problems:
             raise AntifraudError(self.content_problems.items + self.problems.items)
@@ -137,9 +147,12 @@ class Renderer:
         """PDF y of a point y_mm below the trim top."""
         return self.oy + (self.trim_h - y_mm) * MM
 
-    @staticmethod
-    def _fill(c, color: str) -> None:
-        c.setFillColorCMYK(*cmyk(color))
+    def ink(self, color: str) -> tuple:
+        """A design colour as the output writes it: CMYK for print, the palette's RGB for screens."""
+        return hex_rgb(color) if self.screen else cmyk(color)
+
+    def _fill(self, c, color: str) -> None:
+        c.setFillColor(self.ink(color))
 
     def where(self, node: Node) -> tuple[Location, str]:
         src = node.get("src")
@@ -236,8 +249,8 @@ class Renderer:
                     t.setFont(piece.font, piece.size)
                     state[0] = (piece.font, piece.size)
                 if state[1] != piece.style:
-                    ink = cmyk(piece.style)
-                    t.setFillColorCMYK(*ink)
+                    ink = self.ink(piece.style)
+                    t.setFillColor(ink)
                     state[1] = piece.style
                     if (self.overprint and overprints(ink)) != state[3]:  # solid black text overprints a colour band
                         state[3] = not state[3]
@@ -342,7 +355,7 @@ class Renderer:
 
         def draw(c, x, top):
             c.saveState()
-            c.setStrokeColorCMYK(*cmyk(color))
+            c.setStrokeColor(self.ink(color))
             c.setLineWidth(lw)
             c.line(x, top - pad - lw / 2, x + width, top - pad - lw / 2)
             c.restoreState()
@@ -372,7 +385,7 @@ class Renderer:
                 if fill:
                     self._fill(c, fill)
                 if stroke:
-                    c.setStrokeColorCMYK(*cmyk(stroke))
+                    c.setStrokeColor(self.ink(stroke))
                     c.setLineWidth(1.2)
                 c.roundRect(x, top - height, width, height, radius, stroke=1 if stroke else 0, fill=1 if fill else 0)
                 c.restoreState()
@@ -416,7 +429,7 @@ class Renderer:
         if fill:
             self._fill(c, fill)
         if stroke:
-            c.setStrokeColorCMYK(*cmyk(stroke))
+            c.setStrokeColor(self.ink(stroke))
             c.setLineWidth(node.attr("stroke-width"))
         radius = node.attr("radius") * MM
         c.roundRect(self.X(x), self.Y(y + h), w * MM, h * MM, radius, stroke=1 if stroke else 0,
@@ -425,7 +438,7 @@ class Renderer:
 
     def fixed_line(self, c, node: Node, style: Style) -> None:
         c.saveState()
-        c.setStrokeColorCMYK(*cmyk(node.get("color", style.color)))
+        c.setStrokeColor(self.ink(node.get("color", style.color)))
         c.setLineWidth(node.attr("width"))
         if "dash" in node.attrs:
             c.setDash(node.attr("dash"), node.attr("dash"))
@@ -492,6 +505,24 @@ class Renderer:
             top -= dy[node.attr("valign")]
         self.draw_lines(c, lines, self.X(x), top, lead, size)
 
+    def fixed_image(self, c, node: Node, style: Style) -> None:
+        from reportlab.lib.utils import ImageReader
+
+        from .photos import PhotoError, inside, placed
+
+        x, y, w, h = (node.attr(k) for k in ("x", "y", "w", "h"))
+        name = node.get("file")
+        try:
+            if self.root is None:
+                raise PhotoError(f"cannot place '{name}': no project folder to read it from",
+                                 "images are read from the project folder; build the project with antifraud")
+            data = placed(inside(self.root, name), name, w, h, node.attr("min-dpi"), node.attr("dpi"))
+        except PhotoError as e:
+            self.problem(node, str(e), e.hint)
+            return
+        # a JPEG passes into the PDF as it is (DCTDecode); drawImage stores one XObject per distinct image
+        c.drawImage(ImageReader(io.BytesIO(data)), self.X(x), self.Y(y + h), w * MM, h * MM)
+
     def fixed_icon(self, c, node: Node, style: Style) -> None:
         size = node.attr("size") * MM
         self.icon(c, node, self.X(node.attr("x")), self.Y(node.attr("y")) - size, size,
@@ -502,7 +533,7 @@ class Renderer:
         if name not in ICON_NAMES:
             self.problem(node, f"unknown icon '{name}'", "known icons: " + ", ".join(ICON_NAMES))
             return
-        draw_icon(c, name, x, y, size, cmyk(color), knockout=cmyk(background))
+        draw_icon(c, name, x, y, size, self.ink(color), knockout=self.ink(background))
 
     def fixed_qr(self, c, node: Node, style: Style) -> None:
         payload = node.get("payload")
@@ -520,10 +551,10 @@ class Renderer:
         x0, top = self.X(node.attr("x")), self.Y(node.attr("y"))
         quiet = 4 * module
         c.saveState()
-        c.setFillColorCMYK(0, 0, 0, 0)
+        c.setFillColor(self.ink("#FFFFFF"))
         c.rect(x0 - quiet, top - size_mm * MM - quiet, size_mm * MM + 2 * quiet, size_mm * MM + 2 * quiet,
                stroke=0, fill=1)
-        c.setFillColorCMYK(*cmyk(node.attr("color")))
+        c.setFillColor(self.ink(node.attr("color")))
         path = c.beginPath()
         for r, row in enumerate(matrix):
             start = None
@@ -539,7 +570,8 @@ class Renderer:
 
 # Each layout element's drawing function, by tag (the elements and their attributes: vocabulary.ELEMENTS).
 FIXED = {"rect": Renderer.fixed_rect, "line": Renderer.fixed_line, "frame": Renderer.fixed_frame,
-         "text": Renderer.fixed_text, "icon": Renderer.fixed_icon, "qr": Renderer.fixed_qr}
+         "text": Renderer.fixed_text, "icon": Renderer.fixed_icon, "qr": Renderer.fixed_qr,
+         "image": Renderer.fixed_image}
 FLOW = {"h": Renderer.flow_h, "p": Renderer.flow_p, "list": Renderer.flow_list, "space": Renderer.flow_space,
         "rule": Renderer.flow_rule, "icon": Renderer.flow_icon, "box": Renderer.flow_box, "row": Renderer.flow_row}
 
@@ -602,13 +634,31 @@ def _texts(node: Node):
         yield from _texts(child)
 
 
-def _canvas(buf, size, fonts: FontNames, doc: Node, epoch: int | None, title_suffix: str = ""):
+def user_unit(w_pt: float, h_pt: float) -> int:
+    """1, or the smallest whole user unit that brings a page of w x h points within 200 in."""
+    return max(1, math.ceil(max(w_pt, h_pt) / MAX_PAGE_PT - 1e-9))
+
+
+class _Canvas(rl_canvas.Canvas):
+    """ReportLab's canvas, writing /UserUnit into its pages when a page is bigger than 200 in."""
+
+    user_unit = 1
+
+    def _setAnnotations(self, page):  # called for every page just before it is added
+        if self.user_unit != 1:
+            page.UserUnit = self.user_unit
+            page.__NoDefault__ = [*page.__NoDefault__, "UserUnit"]
+        super()._setAnnotations(page)
+
+
+def _canvas(buf, size, fonts: FontNames, doc: Node, epoch: int | None, title_suffix: str = "", user_unit: int = 1):
     """A canvas with the document's metadata, date and language: one place for every product."""
     # binary (Flate only) streams: ASCII85 makes files 25 % larger and costs time; print RIPs read binary PDFs
     rl_config.useA85 = 0
     # the initial font is written into every page's preamble: make it ours, or an unembedded Helvetica appears
-    c = rl_canvas.Canvas(buf, pagesize=size, invariant=1, pageCompression=1, initialFontName=fonts.regular,
-                         pdfVersion=(1, 4))  # /Lang and overprint (ExtGState) are PDF 1.4
+    c = _Canvas(buf, pagesize=size, invariant=1, pageCompression=1, initialFontName=fonts.regular,
+                pdfVersion=(1, 4) if user_unit == 1 else (1, 6))  # /Lang, overprint: 1.4; /UserUnit: 1.6
+    c.user_unit = user_unit
     _set_timestamp(c, epoch)
     c.setCreator(f"antifraud {__version__}")
     c.setProducer(f"antifraud {__version__} (ReportLab)")
@@ -640,7 +690,7 @@ def _set_timestamp(c, epoch: int | None) -> None:
 
 
 def render_document(docs: list[Node], fonts: FontNames, origin: str, epoch: int | None, size,
-                    pages: int | None = None) -> bytes:
+                    pages: int | None = None, root=None, colour: str = "print") -> bytes:
     """Render composed documents at their product's size variant (`products.Size`): one document on pages
     of that size, or the documents' cards imposed on sheets of that size. `pages`: what the spec promises."""
     for doc in docs:
@@ -656,24 +706,25 @@ def render_document(docs: list[Node], fonts: FontNames, origin: str, epoch: int 
                                          f"the template draws {w:g}×{h:g} mm but the product's size is "
                                          f"{size.w:g}×{size.h:g} mm",
                                          'set <document size="{{ page.w }}x{{ page.h }}"> in the template'))
-        return render_pdf(doc, fonts, origin, epoch)
+        return render_pdf(doc, fonts, origin, epoch, root, colour)
     i = size.impose
-    return render_sheet(docs, fonts, origin, epoch, i.cols, i.rows, (size.w, size.h), i.gutter, i.bleed)
+    return render_sheet(docs, fonts, origin, epoch, i.cols, i.rows, (size.w, size.h), i.gutter, i.bleed, root)
 
 
-def render_pdf(doc: Node, fonts: FontNames, origin: str, epoch: int | None = None) -> bytes:
-    return Renderer(doc, fonts, origin).render(epoch)
+def render_pdf(doc: Node, fonts: FontNames, origin: str, epoch: int | None = None, root=None,
+               colour: str = "print") -> bytes:
+    return Renderer(doc, fonts, origin, root, colour).render(epoch)
 
 
 def render_sheet(docs: list[Node], fonts: FontNames, origin: str, epoch: int | None = None,
                  cols: int = 2, rows: int = 5, sheet: tuple[float, float] = (210, 297),
-                 gutter: float = 0.0, bleed: float = 0.0) -> bytes:
+                 gutter: float = 0.0, bleed: float = 0.0, root=None) -> bytes:
     """Impose small documents (contact cards) cols x rows on sheets, with crop marks at every cut line.
     One document fills every cell; several get a cell each, in reading order, on as many sheets as they
     need. Sheet page n holds the cards' page n; backs are mirrored for long-edge duplex. Without a gutter
     the cards abut (one guillotine cut between neighbours); with one, each card keeps `bleed` mm of its
     background round it, for print shops that cut card by card."""
-    renderers = [Renderer(doc, fonts, origin) for doc in docs]
+    renderers = [Renderer(doc, fonts, origin, root) for doc in docs]
     for r in renderers:
         r.overprint = False  # ReportLab writes no ExtGState resources into form XObjects (the cards drawn here)
     first = renderers[0]
