@@ -81,12 +81,18 @@ def _environment(dirs: tuple[str, ...]):
                     raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
             return super().call_binop(context, operator, left, right)
 
-    env = Sandbox(loader=_FolderLoader(list(dirs)), autoescape=True, undefined=jinja2.StrictUndefined,
+    # plain-text templates (`*.txt.j2`) write text, not XML: nothing to escape
+    env = Sandbox(loader=_FolderLoader(list(dirs)), autoescape=lambda name: not (name or "").endswith(".txt.j2"),
+                  undefined=jinja2.StrictUndefined,
                   trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.globals.clear()  # no lipsum, cycler, joiner, namespace, dict: only what templates are documented to use
     env.globals.update(src=source_of, max=max, min=min, range=_budgeted_range)
     env.filters["chars"] = len
     return env
+    from . import speech  # scripts read aloud: numbers as said, and their honest duration
+
+    env.filters["spoken"] = speech.spoken
+    env.filters["script_seconds"] = speech.script_seconds
 
 
 class _FolderLoader:

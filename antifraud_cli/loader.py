@@ -10,7 +10,9 @@ from .models import Audience, Case, Config, Officer, QRConfig, Station, Unit
 from .paths import builtin_dir, display, yaml_files
 from .products import ProductSpec
 from .roster import load_roster
+from .incidents import IncidentLog, load_incidents
 from .yamlsource import load_yaml, validate
+from .speech import check_line, spoken
 
 CONFIG_NAME = "antifraud.yaml"
 NATIONAL_STATION = Station(name="全国反诈预警劝阻专线", phone=None)
@@ -32,6 +34,7 @@ class Project:
     local_cases: set[str] = field(default_factory=set)  # the project's own cases that override no built-in one
     notes: list[Problem] = field(default_factory=list)  # not errors, but worth a look: `check` prints them
 
+    incidents: IncidentLog | None = None  # the area's incidents (`incidents:` in antifraud.yaml), for the briefing
     @property
     def station(self) -> Station:
         return self.config.station if self.config else NATIONAL_STATION
@@ -103,12 +106,14 @@ def load_project(root: Path | None = None) -> Project:
     _check_references(cases, audiences, config, units, officers, problems)
     template_dirs = [d for d in (root / "templates", builtin_dir("templates")) if d.is_dir()]
     _check_products(products, audiences, cases, config, template_dirs, problems)
+    _check_spoken(cases, problems)
+    incidents = _load_incidents(root, config, cases, units, problems, files)
     problems.raise_if_any()
 
     return Project(root=root, config=config, cases=dict(sorted(cases.items())),
                    audiences=dict(sorted(audiences.items())), units=units, officers=officers,
                    products=_product_order(products), template_dirs=template_dirs, files=files,
-                   local_cases=local_cases, notes=notes)
+                   local_cases=local_cases, notes=notes, incidents=incidents)
 
 
 def _load_layered(model, kind: str, root: Path, problems: ProblemList, files: list[Path],
@@ -208,6 +213,48 @@ def _product_order(products: dict[str, ProductSpec]) -> dict[str, ProductSpec]:
     kit = ["poster", "leaflet", "card", "card-sheet"]
     return dict(sorted(products.items(), key=lambda kv: (not kv[1].default,
                                                           kit.index(kv[0]) if kv[0] in kit else len(kit), kv[0])))
+
+
+def _check_photos(root: Path, officers: list[Officer], problems: ProblemList, files: list[Path]) -> None:
+    """Each officer's photo exists in the project and is a readable JPEG or PNG; the resolution is checked
+    where its printed size is known (the renderer's <image>). A photo is an input: files lists it."""
+    for officer in officers:
+        if officer.photo:
+            try:
+                files.append(photos.check(root, officer.photo))
+            except photos.PhotoError as e:
+                problems.add(officer.where("photo"), f"{officer.path_of('photo')}: {e}", e.hint)
+
+
+def _check_spoken(cases, problems: ProblemList) -> None:
+    """A case told aloud keeps the rules of scripts read aloud (speech.py): short sentences, nothing that
+    cannot be said once numbers are spelled out."""
+    for case in cases.values():
+        if case.spoken is None:
+            continue
+        lines = [(("spoken", "story", i), t) for i, t in enumerate(case.spoken.story)]
+        lines += [(("spoken", k), getattr(case.spoken, k)) for k in ("question", "answer") if getattr(case.spoken, k)]
+        for where, text in lines:
+            for message, hint in check_line(spoken(text)):
+                problems.add(case.where(*where), f"{case.path_of(*where)}: {message}", hint)
+
+
+def _load_incidents(root: Path, config, cases, units, problems: ProblemList, files: list[Path]):
+    if not config or not config.incidents:
+        return None
+    path = root / config.incidents
+    if not path.is_file():
+        problems.add(config.where("incidents"), f"incidents file '{config.incidents}' not found",
+                     "put it in the project folder or fix the path")
+    elif not path.resolve().is_relative_to(root.resolve()):
+        problems.add(config.where("incidents"), f"incidents '{config.incidents}' is outside the project folder",
+                     "copy the file into the project folder and name it by its path there")
+    else:
+        files.append(path)
+        log = load_incidents(path, root, cases, units)
+        problems.extend(log.problems)
+        return log
+    return None
 
 
 def _check_products(products, audiences, cases, config, template_dirs, problems: ProblemList) -> None:
