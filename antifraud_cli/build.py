@@ -76,7 +76,9 @@ def fontset_for(project: Project) -> fontlib.FontSet:
 
 def project_charset(project: Project) -> str:
     """Every character the build can print: all data strings, every template, plus the font base set."""
-    chars: set[str] = set(fontlib.BASE_CHARS)
+    from .speech import CHARS as SPOKEN  # what `| spoken` writes: 九六幺幺零
+
+    chars: set[str] = set(fontlib.BASE_CHARS) | SPOKEN
 
     def walk(value):
         if isinstance(value, str):

@@ -28,6 +28,8 @@ WORDS = {"App": "应用", "APP": "应用", "app": "应用", "AI": "人工智能"
 # A number followed by one of these is a quantity (三千元, 十五天), not a string of digits (九六幺幺零).
 UNITS = ("元", "块", "万", "亿", "千", "百", "岁", "天", "个", "次", "起", "月", "日", "号", "分钟", "分", "秒",
          "小时", "人", "名", "条", "张", "笔", "倍", "成", "多", "周", "年", "点", "位", "步", "句", "道", "件")
+# Every character `spoken` can write that its input may not have: the font subset must hold them.
+CHARS = frozenset(DIGITS + PHONE_DIGITS + "十百千万亿两点到第百分之，" + "".join(WORDS.values()))
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％", "0123456789%")
 _NUMBER_RE = re.compile(
     r"(?P<range>\d{1,3})[~～-](?P<range2>\d{1,3})(?![\d -])"  # 3-5天
