@@ -287,7 +287,7 @@ def _police(k: _Pen) -> None:
     c.translate(50, 50)
     c.scale(0.9, 0.9)
     c.translate(-50, -50)
-    k.c.setFillColorCMYK(*k.knockout)
+    k.c.setFillColor(k.knockout)
     c.setLineWidth(10.5)
     c.setLineJoin(1)
     c.drawPath(_shield_path(k), stroke=1, fill=1)

@@ -4,15 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import photos
 from .colors import contrast_ratio
 from .errors import AntifraudError, UsageError, Location, Problem, ProblemList
 from .models import Audience, Case, Config, Officer, QRConfig, Station, Unit
 from .paths import builtin_dir, display, yaml_files
 from .products import ProductSpec
-from .roster import load_roster
 from .incidents import IncidentLog, load_incidents
-from .yamlsource import load_yaml, validate
+from .roster import load_roster
 from .speech import check_line, spoken
+from .yamlsource import load_yaml, validate
 
 CONFIG_NAME = "antifraud.yaml"
 NATIONAL_STATION = Station(name="全国反诈预警劝阻专线", phone=None)
@@ -33,8 +34,8 @@ class Project:
     files: list[Path] = field(default_factory=list)  # every data file read, for fingerprints
     local_cases: set[str] = field(default_factory=set)  # the project's own cases that override no built-in one
     notes: list[Problem] = field(default_factory=list)  # not errors, but worth a look: `check` prints them
-
     incidents: IncidentLog | None = None  # the area's incidents (`incidents:` in antifraud.yaml), for the briefing
+
     @property
     def station(self) -> Station:
         return self.config.station if self.config else NATIONAL_STATION
@@ -103,11 +104,12 @@ def load_project(root: Path | None = None) -> Project:
                 notes.append(Problem(officer.where("name"), f"officer '{officer.name}' is assigned to no unit",
                                      "add the unit ids to their `units:`, or name them as a unit's officer"))
 
+    _check_photos(root, officers, problems, files)
     _check_references(cases, audiences, config, units, officers, problems)
-    template_dirs = [d for d in (root / "templates", builtin_dir("templates")) if d.is_dir()]
-    _check_products(products, audiences, cases, config, template_dirs, problems)
     _check_spoken(cases, problems)
     incidents = _load_incidents(root, config, cases, units, problems, files)
+    template_dirs = [d for d in (root / "templates", builtin_dir("templates")) if d.is_dir()]
+    _check_products(products, audiences, cases, config, template_dirs, problems)
     problems.raise_if_any()
 
     return Project(root=root, config=config, cases=dict(sorted(cases.items())),
@@ -176,6 +178,11 @@ def _check_references(cases, audiences, config, units, officers, problems: Probl
                              "run `antifraud list cases` to see the case ids")
             elif cid in config.focus[:i]:
                 problems.add(config.where("focus", i), f"focus names case '{cid}' twice", "list each case once")
+    if config and config.station.banner:
+        for aid in config.station.banner.audiences:
+            if aid not in audiences:
+                problems.add(config.station.where("banner", "audiences", aid), f"banner names unknown audience '{aid}'",
+                             "known audiences: " + ", ".join(audience_ids))
     if config and config.defaults.audiences:
         for i, aid in enumerate(config.defaults.audiences):
             if aid not in audiences:
@@ -206,13 +213,6 @@ def _check_references(cases, audiences, config, units, officers, problems: Probl
             problems.add(unit.where("officer"),
                          f"unit '{unit.id}' names officer '{unit.officer}' but {claimed[0]} lists this unit",
                          "one unit has one community officer; make the two agree")
-
-
-def _product_order(products: dict[str, ProductSpec]) -> dict[str, ProductSpec]:
-    """The default kit first (in its usual order: the biggest product first), then the others by id."""
-    kit = ["poster", "leaflet", "card", "card-sheet"]
-    return dict(sorted(products.items(), key=lambda kv: (not kv[1].default,
-                                                          kit.index(kv[0]) if kv[0] in kit else len(kit), kv[0])))
 
 
 def _check_photos(root: Path, officers: list[Officer], problems: ProblemList, files: list[Path]) -> None:
@@ -257,6 +257,13 @@ def _load_incidents(root: Path, config, cases, units, problems: ProblemList, fil
     return None
 
 
+def _product_order(products: dict[str, ProductSpec]) -> dict[str, ProductSpec]:
+    """The default kit first (in its usual order: the biggest product first), then the others by id."""
+    kit = ["poster", "leaflet", "card", "card-sheet"]
+    return dict(sorted(products.items(), key=lambda kv: (not kv[1].default,
+                                                          kit.index(kv[0]) if kv[0] in kit else len(kit), kv[0])))
+
+
 def _check_products(products, audiences, cases, config, template_dirs, problems: ProblemList) -> None:
     """Every product's template exists and what names a product or a size names a real one."""
     known = ", ".join(sorted(products)) or "none"
@@ -268,6 +275,10 @@ def _check_products(products, audiences, cases, config, template_dirs, problems:
         if spec.audience and spec.audience not in audiences:
             problems.add(spec.where("audience"), f"product '{spec.id}' names unknown audience '{spec.audience}'",
                          "known audiences: " + ", ".join(sorted(audiences)))
+        for i, aid in enumerate(spec.default_audiences or []):
+            if aid not in audiences:
+                problems.add(spec.where("default_audiences", i), f"product '{spec.id}' names unknown audience "
+                             f"'{aid}'", "known audiences: " + ", ".join(sorted(audiences)))
     for aud in audiences.values():
         for pid in aud.reading.cases:
             if pid not in products:

@@ -1,0 +1,228 @@
+"""Banners, display boards, roll-ups and WeChat images (issue 10), built through the CLI and read back: true trim
+sizes (a /UserUnit honoured), character sizes, the roll-up's hidden zones, QR codes, the PNG itself."""
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from click.testing import CliRunner
+from PIL import Image
+from pypdf import PdfReader
+
+from antifraud_cli.cli import cli
+from antifraud_cli.colors import hex_rgb
+
+from conftest import STATION, write_files
+from pdfcheck import MM, chars, page_text
+
+AUDIENCES = ("elderly", "students")
+
+
+def invoke(root, *args):
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory):
+    """One project with a station, every new product built for two audiences (the slow part, done once)."""
+    root = tmp_path_factory.mktemp("channels")
+    write_files(root, {"antifraud.yaml": STATION})
+    env = {"ANTIFRAUD_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "font-cache"),
+           "SOURCE_DATE_EPOCH": "1799539200"}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        args = ["build", "-j", "2"] + [f"-a{a}" for a in AUDIENCES] + \
+            ["-p", "banner", "-p", "board", "-p", "rollup", "-p", "wechat"]
+        result = invoke(root, *args)
+    assert result.exit_code == 0, result.output
+    return root / "dist"
+
+
+def true_boxes(path) -> list[dict]:
+    """Each page's trim box in mm as a print shop's RIP sees it: PDF units times the page's /UserUnit."""
+    out = []
+    for page in PdfReader(str(path)).pages:
+        unit = float(page.user_unit)
+        t = [float(v) * unit / MM for v in page.trimbox]
+        out.append({"w": t[2] - t[0], "h": t[3] - t[1], "unit": unit})
+    return out
+
+
+def trim_chars(path, page=0):
+    """Characters with their size (pt) and box in mm from the trim box's top-left corner."""
+    reader = PdfReader(str(path))
+    unit = float(reader.pages[page].user_unit)
+    x0, _, _, y1 = (float(v) for v in reader.pages[page].trimbox)
+    out = []
+    for c in chars(path, page):
+        out.append({"ch": c.ch, "size": c.size, "left": (c.x0 - x0) * unit / MM, "right": (c.x1 - x0) * unit / MM,
+                    "top": (y1 - c.y1) * unit / MM, "bottom": (y1 - c.y0) * unit / MM,
+                    "ink_h": (c.y1 - c.y0) * unit / MM})
+    return out
+
+
+def qr_codes(image):
+    return [(r.text, r.position) for r in zxingcpp.read_barcodes(image)]
+
+
+# ---------- banner
+
+def test_banner_is_one_line_of_large_characters_on_the_primary_colour(kit):
+    from antifraud_cli.loader import load_project
+
+    project = load_project(kit.parent)
+    for aid in AUDIENCES:
+        pdf = kit / aid / "banner.pdf"
+        assert true_boxes(pdf) == [{"w": pytest.approx(5000, abs=0.1), "h": pytest.approx(700, abs=0.1), "unit": 1}]
+        line = project.audiences[aid].voice.banner
+        assert page_text(pdf)[0].replace("\u3000", " ").strip() == line  # the one line, no hotline at 5 m
+        found = trim_chars(pdf)
+        assert {c["size"] for c in found} and min(c["size"] for c in found) >= 350 * MM - 0.01  # half of 700 mm
+        assert max(c["bottom"] for c in found) - min(c["top"] for c in found) < 700 * 0.75  # one line
+        # red (the elderly primary) or the palette's primary behind white text; no QR code anywhere
+        image = pdfium.PdfDocument(str(pdf))[0].render(scale=10 / 72).to_pil().convert("RGB")
+        primary = hex_rgb(project.audiences[aid].palette.primary)  # printed as CMYK: compare the dominant channel
+        pixel = image.getpixel((40, 30))
+        assert pixel.index(max(pixel)) == primary.index(max(primary)) and max(pixel) - min(pixel) > 60
+        assert not qr_codes(image)
+
+
+def test_banner_sizes_the_8_m_one_uses_a_user_unit_and_carries_the_hotline(make_project):
+    root = make_project({"antifraud.yaml": STATION + "defaults: {sizes: {banner: 8000x900}}\n"})
+    assert invoke(root, "build", "-a", "housewives", "-p", "banner", "-j", "1").exit_code == 0
+    pdf = root / "dist/housewives/banner.pdf"
+    box = true_boxes(pdf)[0]
+    assert box["unit"] == 2 and box["w"] == pytest.approx(8000, abs=0.1) and box["h"] == pytest.approx(900, abs=0.1)
+    assert PdfReader(str(pdf)).pdf_header == "%PDF-1.6"
+    assert "反诈专线96110" in page_text(pdf)[0]  # a short line leaves room for the hotline on an 8 m banner
+    found = trim_chars(pdf)
+    assert min(c["size"] for c in found) >= 450 * MM - 0.01
+    # the user unit is honoured: the glyphs' ink measured in true mm is most of the character size
+    assert max(c["ink_h"] for c in found) > 0.8 * 450
+
+    write_files(root, {"antifraud.yaml": STATION + "defaults: {sizes: {banner: 3000x500}}\n"})
+    assert invoke(root, "build", "-a", "housewives", "-p", "banner", "-j", "1").exit_code == 0
+    assert true_boxes(pdf)[0] == {"w": pytest.approx(3000, abs=0.1), "h": pytest.approx(500, abs=0.1), "unit": 1}
+    assert "96110" not in page_text(pdf)[0]
+
+
+def test_the_station_sets_its_own_banner_text_for_all_or_one_audience(make_project):
+    station = STATION.rstrip("}\n") + ", banner: {text: 新城派出所提醒 防诈骗, audiences: {elderly: 老人家 转账先问儿女}}}\n"
+    root = make_project({"antifraud.yaml": station})
+    assert invoke(root, "build", "-a", "elderly", "-a", "students", "-p", "banner", "-j", "1").exit_code == 0
+    assert page_text(root / "dist/elderly/banner.pdf")[0].replace("\u3000", " ").strip() == "老人家 转账先问儿女"
+    assert page_text(root / "dist/students/banner.pdf")[0].replace("\u3000", " ").strip() == "新城派出所提醒 防诈骗"
+
+
+def test_a_banner_line_that_cannot_fit_at_half_the_height_is_an_error_at_its_field(make_project):
+    station = STATION.rstrip("}\n") + ", banner: {text: 新城派出所提醒您陌生来电要转账一律挂断}}\n"
+    root = make_project({"antifraud.yaml": station})
+    result = invoke(root, "build", "-a", "elderly", "-p", "banner", "-j", "1")
+    assert result.exit_code == 1
+    assert "antifraud.yaml:1: elderly/banner.pdf: field 'station.banner.text': text does not fit" in result.output
+    assert not (root / "dist/elderly/banner.pdf").exists()
+    # 8-20 characters: a shorter or longer line is refused when the file is read
+    root = make_project({"antifraud.yaml": STATION.rstrip("}\n") + ", banner: {text: 别转账}}\n"}, name="short")
+    result = invoke(root, "build", "-a", "elderly", "-p", "banner")
+    assert result.exit_code == 1 and "antifraud.yaml:1" in result.output and "banner.text" in result.output
+    root = make_project({"antifraud.yaml": STATION.rstrip("}\n") + ", banner: {audiences: {nobody: 一二三四五六七八九}}}\n"},
+                        name="unknown")
+    result = invoke(root, "build", "-a", "elderly", "-p", "banner")
+    assert result.exit_code == 1 and "banner names unknown audience 'nobody'" in result.output
+
+
+# ---------- board and roll-up
+
+@pytest.mark.parametrize("aid,floor", [("elderly", 36), ("students", 28)])
+def test_board_sizes_margins_and_qr(kit, aid, floor):
+    pdf = kit / aid / "board.pdf"
+    box = true_boxes(pdf)[0]
+    assert (box["w"], box["h"]) == (pytest.approx(900, abs=0.1), pytest.approx(1200, abs=0.1))
+    found = trim_chars(pdf)
+    assert min(c["size"] for c in found) >= floor - 0.01
+    assert min(c["left"] for c in found) >= 10 and max(c["right"] for c in found) <= 890
+    assert min(c["top"] for c in found) >= 10 and max(c["bottom"] for c in found) <= 1190
+    # a poster of pictograms: the cases' icons are there; the QR code reads from a coarse 40 dpi render
+    image = pdfium.PdfDocument(str(pdf))[0].render(scale=40 / 72).to_pil().convert("RGB")
+    (text, pos), = qr_codes(image)
+    assert text == "tel:96110"
+    side_mm = (pos.top_right.x - pos.top_left.x) * 25.4 / 40
+    assert side_mm >= 60
+
+
+def test_board_variant_is_true_size(make_project):
+    root = make_project({"antifraud.yaml": STATION + "defaults: {sizes: {board: 1200x2400}}\n"})
+    assert invoke(root, "build", "-a", "students", "-p", "board", "-j", "1").exit_code == 0
+    box = true_boxes(root / "dist/students/board.pdf")[0]
+    assert (box["w"], box["h"]) == (pytest.approx(1200, abs=0.1), pytest.approx(2400, abs=0.1))
+
+
+@pytest.mark.parametrize("aid,floor", [("elderly", 36), ("students", 28)])
+def test_rollup_keeps_the_base_and_the_top_bar_free(kit, aid, floor):
+    pdf = kit / aid / "rollup.pdf"
+    box = true_boxes(pdf)[0]
+    assert (box["w"], box["h"]) == (pytest.approx(800, abs=0.1), pytest.approx(2000, abs=0.1))
+    found = trim_chars(pdf)
+    assert min(c["size"] for c in found) >= floor - 0.01
+    assert max(c["bottom"] for c in found) <= 1800  # nothing in the bottom 200 mm (the stand's base)
+    assert min(c["top"] for c in found) >= 30  # nor under the top bar
+    assert min(c["left"] for c in found) >= 10 and max(c["right"] for c in found) <= 790
+    image = pdfium.PdfDocument(str(pdf))[0].render(scale=40 / 72).to_pil().convert("RGB")
+    (text, pos), = qr_codes(image)
+    assert text == "tel:96110"
+    bottom_mm = (max(pos.bottom_left.y, pos.bottom_right.y) * 25.4 / 40) - 10 - 0  # page = trim + 10 mm marks
+    assert bottom_mm <= 1800
+
+
+# ---------- WeChat image
+
+@pytest.mark.parametrize("aid", AUDIENCES)
+def test_wechat_png_size_colour_text_chunk_and_qr(kit, aid):
+    from antifraud_cli.loader import load_project
+
+    path = kit / aid / "wechat.png"
+    assert path.stat().st_size <= 1.5 * 1024 * 1024
+    data = path.read_bytes()
+    assert b"sRGB" in data[:200]  # before the image data
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG" and image.mode == "RGB"
+    assert image.width == 1080 and image.height <= 2400
+    description = image.text["Description"].replace("\u3000", " ")
+    project = load_project(kit.parent)
+    audience = project.audiences[aid]
+    for text in (audience.voice.headline, audience.voice.slogan, "96110", "新城派出所"):
+        assert text in description
+    entry = next(e for e in json.loads((kit / "manifest.json").read_text())["outputs"] if e["path"] == f"{aid}/wechat.png")
+    assert 2 <= len(entry["cases"]) <= 3
+    for cid in entry["cases"]:  # the cases it shows, in few words
+        assert project.cases[cid].title in description
+    (payload, _), = qr_codes(image)
+    assert payload == "tel:96110"
+    # the palette's RGB, not a CMYK round trip: the header band is exactly the primary colour
+    primary = audience.palette.primary
+    assert image.getpixel((540, 10)) == tuple(int(primary[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def test_wechat_characters_are_at_least_40_px(make_project):
+    """The same template as an RGB PDF: every character's size in pixels of the 1080 px image."""
+    spec = ("id: wechat-pdf\nname: 微信群图片 PDF\ntemplate: wechat.xml.j2\nsizes:\n  phone: {w: 270, h: 600}\n"
+            "cases: 3\ncolour: screen\n")
+    root = make_project({"antifraud.yaml": STATION, "products/wechat-pdf.yaml": spec})
+    result = invoke(root, "build", "-a", "elderly", "-a", "students", "-p", "wechat-pdf", "-j", "1")
+    assert result.exit_code == 0, result.output
+    px_per_pt = 1080 / (270 * MM)
+    for aid, floor in (("elderly", 48), ("students", 40)):
+        pdf = root / "dist" / aid / "wechat-pdf.pdf"
+        assert min(c["size"] for c in trim_chars(pdf)) * px_per_pt >= floor - 0.01
+        content = PdfReader(str(pdf)).pages[0].get_contents().get_data()
+        assert b" rg" in content and b" k\n" not in content and b" k " not in content  # RGB only, no CMYK
