@@ -89,15 +89,36 @@ def _watch_parent(parent: int) -> None:
 def stop_workers(pool) -> None:
     """Stop a ProcessPoolExecutor now: running jobs are killed, queued ones dropped (shutdown() alone would
     first finish every job already submitted)."""
+    # The pool's own thread notices the dead workers and fails the queued jobs' futures, which map() has
+    # already cancelled: Python 3.11 raises InvalidStateError there. Nobody waits for them; keep it quiet.
+    manager, previous = getattr(pool, "_executor_manager_thread", None), threading.excepthook
+
+    def quiet(args):
+        if args.thread is not manager:
+            previous(args)
+
+    threading.excepthook = quiet
     procs = list((getattr(pool, "_processes", None) or {}).values())
     for proc in procs:
         try:
             proc.terminate()
         except (OSError, ValueError, AttributeError):
             pass
-    pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         try:
             proc.join(timeout=10)
-        except (OSError, ValueError, AttributeError, AssertionError):
+        except (OSError, ValueError, AssertionError):
             pass
+    # A worker killed while sending a result leaves the pool's result thread waiting for the rest of that
+    # message, and shutdown (or interpreter exit) waiting for that thread forever. The workers' ends of the
+    # result pipe closed when they died; closing ours too turns the wait into end-of-file: the pool then
+    # marks itself broken and its threads finish.
+    # Likewise the thread feeding queued jobs to the workers may be stuck writing to a full pipe that nobody
+    # reads any more: closing our read end makes its write fail, and exit does not wait for it.
+    for close in (lambda: pool._result_queue._writer.close(), lambda: pool._call_queue._reader.close(),
+                  lambda: pool._call_queue.cancel_join_thread()):
+        try:
+            close()
+        except (AttributeError, OSError):
+            pass
+    pool.shutdown(wait=False)  # the pool, now broken, fails the queued jobs itself
