@@ -23,6 +23,7 @@ from . import __version__
 from .errors import AntifraudError, Location, Problem
 from .loader import Project
 from .paths import display
+from .photos import digest_of_images
 from .plan import Job, officer_ids
 
 OUTPUT_BUDGET = 4_000_000  # characters of layout document a template may write
@@ -150,6 +151,7 @@ def context(project: Project, job: Job, day, cell: tuple[str | None, str | None]
         "cases": [project.cases[c] for c in job.cases],
         "station": project.station, "has_station": project.config is not None,
         "qr": project.qr, "unit": unit, "officer": officer,
+        "officer_units": [u for u in project.units if officer and (u.id in officer.units or u.officer == officer.name)],
         "product": spec, "page": {"name": job.size, "w": size.w, "h": size.h},
         "poster_size": job.size,  # older templates' name for the poster's size variant
         "today": day, "hotline": "96110", "police": "110", "version": __version__,
@@ -216,7 +218,7 @@ def fingerprint(project: Project, job: Job, docs: list[str], fonts_digest: str) 
     spec = project.products[job.product].model_dump(mode="json")
     h = hashlib.sha256()
     for part in (*(_SRC_ATTR.sub("", xml) for xml in docs), json.dumps(spec, sort_keys=True, ensure_ascii=False),
-                 job.size, fonts_digest, tool_digest()):
+                 job.size, fonts_digest, tool_digest(), *(digest_of_images(project.root, xml) for xml in docs)):
         h.update(part.encode("utf-8") + b"\0")
     return h.hexdigest()
 

@@ -81,6 +81,7 @@ def _variants(project: Project, spec, aid: str, folder: list[str]) -> list[dict]
 
 def make_jobs(project: Project, audiences: list[str], products: list[str], units: list[str],
               day: dt.date) -> list[Job]:
+    asked = bool(audiences)  # -a given: it decides for every product, over a spec's default_audiences
     if project.config and project.config.defaults.audiences and not audiences:
         audiences = list(project.config.defaults.audiences)
     audience_ids = resolve(audiences, list(project.audiences), "audience")
@@ -97,12 +98,20 @@ def make_jobs(project: Project, audiences: list[str], products: list[str], units
         once = spec.per == "station" or (spec.cells == "units" and project.units)
         for unit in ([None] if once else unit_list):
             folder = [unit.id] if unit else []
-            for aid in (audience_ids if spec.per == "audience" else [spec.audience]):
+            for aid in _audience_ids(spec, audience_ids, asked):
                 count = case_count(project, aid, pid)
                 cases = tuple(c.id for c in select_cases(project, aid, count, day)) if count else ()
                 for variant in _variants(project, spec, aid, folder):
                     jobs.append(Job(aid, pid, unit.id if unit else None, cases, size, **variant))
     return sorted(jobs, key=lambda j: j.path)
+
+
+def _audience_ids(spec, chosen: list[str], asked: bool) -> list[str]:
+    """The audiences one product is built for: `-a`, else the spec's `default_audiences` (the home-visit
+    letter: the elderly), else the kit's (`defaults.audiences` or all)."""
+    if spec.per != "audience":
+        return [spec.audience]
+    return list(spec.default_audiences) if spec.default_audiences and not asked else chosen
 
 
 def existing_outputs(project: Project) -> set[str]:

@@ -516,7 +516,8 @@ class Renderer:
             if self.root is None:
                 raise PhotoError(f"cannot place '{name}': no project folder to read it from",
                                  "images are read from the project folder; build the project with antifraud")
-            data = placed(inside(self.root, name), name, w, h, node.attr("min-dpi"), node.attr("dpi"))
+            data = placed(inside(self.root, name), name, w, h, node.attr("min-dpi"), node.attr("dpi"),
+                          cmyk=not self.screen)
         except PhotoError as e:
             self.problem(node, str(e), e.hint)
             return

@@ -23,6 +23,7 @@ KINDS = {
     "colour": (COLOUR, "colour", False),
     "text": (None, "text", False),
     "page-size": (PAGE_SIZE, "`A2`…`A5`, `card` or `WxH` mm", False),
+    "dpi": (NUMBER, "dpi", True),
 }
 
 
@@ -103,7 +104,7 @@ ELEMENTS: dict[str, Element] = {e.tag: e for e in [
         "background": Attr("colour", "#FFFFFF", "fills the page including bleed; also the background the "
                                                 "contrast check uses"),
         "name": Attr("text", None, "a label for people reading the template"),
-    }, frozenset({"rect", "line", "frame", "text", "qr", "icon"}), group="document",
+    }, frozenset({"rect", "line", "frame", "text", "qr", "icon", "image"}), group="document",
         doc="one page; its fixed elements are drawn in order, later ones on top"),
     # ---- fixed elements: placed at x, y (mm from the trim box's top-left)
     Element("rect", {
@@ -139,6 +140,15 @@ ELEMENTS: dict[str, Element] = {e.tag: e for e in [
         "color": Attr("colour", "#000000"), "src": SRC,
     }, group="fixed", doc="A QR code `size` mm square, error correction M, drawn as vector modules. A white quiet "
                           "zone of 4 modules is painted **around** it, outside `size`."),
+    Element("image", {
+        "x": _req("mm"), "y": _req("mm"), "w": _req("mm"), "h": _req("mm"),
+        "file": _req("text", "a JPEG or PNG file, relative to the project folder and inside it"),
+        "min-dpi": Attr("dpi", 150.0, "a photo with fewer pixels per inch at this size is an error"),
+        "dpi": Attr("dpi", 300.0, "a photo with more is scaled down to this (the PDF stays small)"),
+        "src": SRC,
+    }, group="fixed", doc="A photo filling the box `w`×`h` mm from its top-left corner `x`,`y`: scaled to cover "
+                          "the box and cropped evenly (never stretched), turned as its EXIF orientation says, "
+                          "printed in CMYK and embedded once."),
     Element("icon", {
         "size": _req("mm"), "name": _req("text"), "x": Attr("mm", 0.0, "fixed only"), "y": Attr("mm", 0.0, "fixed only"),
         "color": Attr("colour", None, "default: the text colour"),
