@@ -94,6 +94,8 @@ def project_charset(project: Project) -> str:
               project.station, project.qr]
     for model in models:
         walk(model.model_dump(mode="json"))
+    if project.incidents:  # the briefing prints villages, summaries and the file's name from the incidents
+        walk([project.incidents.file] + [[i.unit, i.summary or ""] for i in project.incidents.items])
     for folder in project.template_dirs:
         for path in folder.glob("*.j2"):
             chars.update(_template_text(path))
@@ -321,7 +323,8 @@ def check_project(project: Project, clock: BuildClock | None = None) -> str:
     first audience's of each product, in memory. Raise on any problem."""
     clock = clock or build_clock()
     state = prepare_fonts(project)
-    jobs = make_jobs(project, list(project.audiences), list(project.products), [], clock.day)
+    products = [p for p, spec in project.products.items() if "incidents" not in spec.needs or project.incidents]
+    jobs = make_jobs(project, list(project.audiences), products, [], clock.day)
     composed, failures = compose_jobs(project, jobs, clock, state.digest)
     if project.units:  # every unit differs only in its officer and name: one audience per product is enough
         first_unit, first_audience = project.units[0].id, next(iter(project.audiences))

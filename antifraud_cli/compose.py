@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import AntifraudError, Location, Problem
+from .incidents import summarize
 from .loader import Project
 from .paths import display
 from .photos import digest_of_images
@@ -155,6 +156,8 @@ def context(project: Project, job: Job, day, cell: tuple[str | None, str | None]
         "product": spec, "page": {"name": job.size, "w": size.w, "h": size.h},
         "poster_size": job.size,  # older templates' name for the poster's size variant
         "today": day, "hotline": "96110", "police": "110", "version": __version__,
+        # the area's incidents summed up for the briefing (incidents.summarize), or None without a file
+        "incidents": summarize(project.incidents, project.cases) if project.incidents else None,
     }
 
 

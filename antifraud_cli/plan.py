@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .errors import Location, Problem, UsageError
+from .errors import AntifraudError, Location, Problem, UsageError
 from .loader import Project
 from .models import Unit
 from .select import select_cases
@@ -86,6 +86,13 @@ def make_jobs(project: Project, audiences: list[str], products: list[str], units
         audiences = list(project.config.defaults.audiences)
     audience_ids = resolve(audiences, list(project.audiences), "audience")
     product_ids = resolve(products, list(project.products), "product") if products else default_products(project)
+    for pid in product_ids:
+        if "incidents" in project.products[pid].needs and project.incidents is None:
+            raise AntifraudError(Problem(
+                project.config.where("station") if project.config else Location("antifraud.yaml"),
+                f"product '{pid}' needs the area's incidents, and antifraud.yaml names no incidents file",
+                "add `incidents: incidents.csv` to antifraud.yaml: one row per incident with the columns "
+                "日期,类型,损失,村（社区）,简要案情 (see the README)"))
     if units and not project.units:
         resolve(units, [], "unit")
     unit_list: list[Unit | None] = [project.unit(u) for u in resolve(units, [u.id for u in project.units], "unit")] \

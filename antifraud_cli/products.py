@@ -70,6 +70,9 @@ class ProductSpec(Model):
         default="print", description="print: CMYK; screen: the palette's RGB (sRGB), for images shown on phones")
     width_px: int = Field(default=1080, ge=16, le=10000,
                           description="png: the image's width in pixels (the page is scaled to it)")
+    needs: list[Literal["incidents"]] = Field(
+        default=[], description="data it cannot be made without: `incidents` (`incidents:` in antifraud.yaml); "
+                                "asking for it without them is an error that says how to add them")
     default: bool = Field(default=False, description="part of the kit built when no `-p` is given")
     each_officer: bool = Field(
         default=False, description="a project with officers but no units: one output per officer, "

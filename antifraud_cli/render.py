@@ -569,10 +569,64 @@ class Renderer:
         c.restoreState()
 
 
+    def fixed_chart(self, c, node: Node, style: Style) -> None:
+        """A bar chart as vector shapes (reportlab.graphics), in the output's inks."""
+        from reportlab.graphics import renderPDF
+        from reportlab.graphics.shapes import Drawing, Line, Rect, String
+        from reportlab.lib.colors import CMYKColor, Color
+
+        labels, raw = node.get("labels").split("|"), node.get("values").split("|")
+        try:
+            values = [float(v) for v in raw]
+        except ValueError:
+            values = []
+        if len(values) != len(labels) or any(v < 0 or not math.isfinite(v) for v in values):
+            self.problem(node, f"chart: {len(labels)} labels need as many numbers of 0 or more, got '{node.get('values')}'",
+                         "write values=\"3|5|2\" for labels=\"9月|10月|11月\"")
+            return
+        size, kind = node.attr("size"), node.attr("kind")
+        text_colour, bar_colour = node.attr("label-color"), node.get("color", style.color)
+        background = node.get("background", style.background)
+        shown = [f"{v:g}" for v in values]
+        runs = [Run(t, self.fonts.regular, size, text_colour) for t in labels + shown]
+        self.check_text(node, replace(style, background=background), size, runs)
+        ink = lambda colour: CMYKColor(*self.ink(colour)) if not self.screen else Color(*self.ink(colour))  # noqa: E731
+        w, h = node.attr("w") * MM, node.attr("h") * MM
+        d = Drawing(w, h)
+        top = max(values, default=0) or 1
+        width = lambda t: measure(t, self.fonts.regular, size)  # noqa: E731
+        font = {"fontName": self.fonts.regular, "fontSize": size, "fillColor": ink(text_colour)}
+        if kind == "column":
+            slot, base, room = w / max(1, len(values)), size * 1.8, h - size * 3.4
+            for i, (label, value, text) in enumerate(zip(labels, values, shown)):
+                cx, bar_h = slot * (i + 0.5), room * value / top
+                d.add(Rect(cx - slot * 0.3, base, slot * 0.6, bar_h, fillColor=ink(bar_colour), strokeColor=None))
+                d.add(String(cx, base + bar_h + size * 0.4, text, textAnchor="middle", **font))
+                d.add(String(cx, base - size * 1.2, label, textAnchor="middle", **font))
+                if width(label) > slot:
+                    self.problem(node, f"chart: the label '{label}' is wider than its column", "shorten the label")
+            d.add(Line(0, base, w, base, strokeColor=ink(text_colour), strokeWidth=0.6))
+        else:
+            label_w = max((width(t) for t in labels), default=0) + size * 0.8
+            value_w = max((width(t) for t in shown), default=0) + size * 0.6
+            slot, room = h / max(1, len(values)), w - label_w - value_w
+            if room < w * 0.2:
+                self.problem(node, "chart: the labels leave no room for the bars", "shorten the labels or widen the chart")
+                return
+            for i, (label, value, text) in enumerate(zip(labels, values, shown)):
+                cy, bar_w = h - slot * (i + 0.5), room * value / top
+                thick = min(slot * 0.6, size * 2.2)
+                d.add(Rect(label_w, cy - thick / 2, bar_w, thick, fillColor=ink(bar_colour), strokeColor=None))
+                d.add(String(label_w - size * 0.5, cy - size * 0.35, label, textAnchor="end", **font))
+                d.add(String(label_w + bar_w + size * 0.3, cy - size * 0.35, text, **font))
+            d.add(Line(label_w, 0, label_w, h, strokeColor=ink(text_colour), strokeWidth=0.6))
+        renderPDF.draw(d, c, self.X(node.attr("x")), self.Y(node.attr("y")) - h)
+
+
 # Each layout element's drawing function, by tag (the elements and their attributes: vocabulary.ELEMENTS).
 FIXED = {"rect": Renderer.fixed_rect, "line": Renderer.fixed_line, "frame": Renderer.fixed_frame,
          "text": Renderer.fixed_text, "icon": Renderer.fixed_icon, "qr": Renderer.fixed_qr,
-         "image": Renderer.fixed_image}
+         "image": Renderer.fixed_image, "chart": Renderer.fixed_chart}
 FLOW = {"h": Renderer.flow_h, "p": Renderer.flow_p, "list": Renderer.flow_list, "space": Renderer.flow_space,
         "rule": Renderer.flow_rule, "icon": Renderer.flow_icon, "box": Renderer.flow_box, "row": Renderer.flow_row}
 

@@ -104,7 +104,7 @@ ELEMENTS: dict[str, Element] = {e.tag: e for e in [
         "background": Attr("colour", "#FFFFFF", "fills the page including bleed; also the background the "
                                                 "contrast check uses"),
         "name": Attr("text", None, "a label for people reading the template"),
-    }, frozenset({"rect", "line", "frame", "text", "qr", "icon", "image"}), group="document",
+    }, frozenset({"rect", "line", "frame", "text", "qr", "icon", "image", "chart"}), group="document",
         doc="one page; its fixed elements are drawn in order, later ones on top"),
     # ---- fixed elements: placed at x, y (mm from the trim box's top-left)
     Element("rect", {
@@ -149,6 +149,20 @@ ELEMENTS: dict[str, Element] = {e.tag: e for e in [
     }, group="fixed", doc="A photo filling the box `w`×`h` mm from its top-left corner `x`,`y`: scaled to cover "
                           "the box and cropped evenly (never stretched), turned as its EXIF orientation says, "
                           "printed in CMYK and embedded once."),
+    Element("chart", {
+        "x": _req("mm"), "y": _req("mm"), "w": _req("mm"), "h": _req("mm"),
+        "kind": Attr("column|bar", "column", "column: upright bars, labels below (months); bar: across, labels "
+                                             "on the left (types)"),
+        "labels": _req("text", "the categories, separated by `|`"),
+        "values": _req("text", "one number (0 or more) per label, separated by `|`"),
+        "color": Attr("colour", None, "the bars; default: the text colour"),
+        "label-color": Attr("colour", "#1A1A1A", "labels and values"),
+        "size": Attr("pt", 10.0, "labels and values"),
+        "background": Attr("colour", None, "what is behind it, for the contrast check (default: the page)"),
+        "src": SRC,
+    }, group="fixed", doc="A bar chart in the box `w`×`h` mm, drawn as vectors (ReportLab graphics) in the "
+                          "output's colours (CMYK for print): each bar carries its value, bars start at 0 and "
+                          "scale to the largest value. Labels keep the document's `min-size`."),
     Element("icon", {
         "size": _req("mm"), "name": _req("text"), "x": Attr("mm", 0.0, "fixed only"), "y": Attr("mm", 0.0, "fixed only"),
         "color": Attr("colour", None, "default: the text colour"),
