@@ -182,6 +182,31 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
         sys.exit(1)
 
 
+@cli.command()
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="The build's output folder.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
+@click.pass_obj
+def preview(obj: Context, out: Path, jobs) -> None:
+    """PNG thumbnails of every page of every output, and OUT/index.html to browse them (offline).
+
+    Only outputs changed since the last preview are rendered again.
+
+    Example: antifraud preview -o dist
+    """
+    from .preview import Names, make_preview
+
+    root = obj.project_dir or Path.cwd()
+    out = out if out.is_absolute() else root / out
+
+    def names() -> Names:
+        try:
+            return Names.of(obj.load())
+        except AntifraudError:  # the gallery still works from the manifest alone, with ids for names
+            return Names()
+    click.echo(make_preview(out, names, jobs).summary(out))
+
+
 def _parse_shard(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
