@@ -29,7 +29,8 @@ def problems(root) -> list[str]:
 def test_builtin_library_is_complete(tmp_path):
     project = load_project(tmp_path)
     assert len(project.cases) >= 15
-    assert set(project.audiences) == {"elderly", "housewives", "students", "migrant-workers", "shop-owners", "pupils"}
+    assert set(project.audiences) == {"elderly", "housewives", "students", "migrant-workers", "shop-owners", "pupils",
+                                     "bank-staff"}
     categories = {c.category for c in project.cases.values()}
     for official in ("刷单返利", "虚假网络投资理财", "虚假网络贷款", "冒充电商物流客服", "冒充公检法及政府机关",
                      "冒充领导熟人", "网络婚恋交友", "网络游戏产品虚假交易", "虚假购物服务"):
