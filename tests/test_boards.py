@@ -307,6 +307,50 @@ def test_the_letter_follows_the_audience_asked_for(station):
     assert "王芳" in text and "0913-5212119" in text
 
 
+def test_print_rules_text_inside_the_safe_zone_and_small_text_in_black_only(station):
+    from antifraud_cli.paths import builtin_dir
+
+    students = (builtin_dir("audiences") / "students.yaml").read_text(encoding="utf-8")
+    assert "body_font_pt: 12" in students
+    write_files(station, {"audiences/students.yaml": students.replace("body_font_pt: 12", "body_font_pt: 11")})
+    args = ("-p", "contact-board", "-p", "home-visit", "-a", "elderly", "-a", "students", "-j", "1")
+    assert build(station, "build", *args).exit_code == 0
+    pdfs = sorted((station / "dist").rglob("*.pdf"))
+    assert len(pdfs) == 3 + 3 * 2
+    small = 0
+    for pdf in pdfs:
+        (left, bottom, right, top) = (v * MM for v in boxes_mm(pdf)[0]["trimbox"])
+        for c in chars(pdf, 0):  # 3 mm of safe zone inside the trim: nothing is cut off
+            assert min(c.x0 - left, right - c.x1, c.y0 - bottom, top - c.y1) >= 3 * MM - 0.01, (pdf, c.ch)
+        for size, (op, values) in text_fills(pdf):  # under 12 pt: from the black plate alone
+            if size < 12 - 1e-6:
+                small += 1
+                assert op == "g" or (op == "k" and values[:3] == (0, 0, 0)), f"{pdf}: {size:.2f} pt in {op} {values}"
+    assert small > 20  # the students' letters at 11 pt
+
+
+def text_fills(path) -> list[tuple[float, tuple]]:
+    """(font size, fill colour operator and operands) of every text-showing operator on the page."""
+    from pypdf.generic import ContentStream
+
+    reader = PdfReader(str(path))
+    found, fill, size, saved = [], ("g", (0.0,)), 0.0, []
+    for operands, op in ContentStream(reader.pages[0].get_contents(), reader).operations:
+        op = op.decode("latin-1") if isinstance(op, bytes) else op
+        if op == "q":
+            saved.append(fill)
+        elif op == "Q":
+            fill = saved.pop()
+        elif op in ("k", "g", "rg", "sc", "scn"):
+            fill = (op, tuple(round(float(v), 4) for v in operands))
+        elif op == "Tf":
+            size = float(operands[1])
+        elif op in ("Tj", "TJ", "'", '"'):
+            found.append((size, fill))
+    assert found
+    return found
+
+
 def test_a_letter_without_an_officer_leaves_lines_to_write_on(make_project):
     root = make_project({"antifraud.yaml": STATION})
     result = build(root, "build", "-p", "home-visit", "-j", "1")
