@@ -251,6 +251,9 @@ def compose_jobs(project: Project, jobs: list[Job], clock: BuildClock, fonts_dig
     return composed, failures
 
 
+BATCH = 1000  # documents composed and rendered at a time: memory stays flat however large the province
+
+
 def build_project(project: Project, options: BuildOptions, reporter=None) -> BuildReport:
     start = time.perf_counter()
     report = BuildReport(check=options.check)
@@ -260,61 +263,65 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
     jobs = [replace(job, inputs=inputs) for job in plan_jobs(project, options, clock)]
     with OutputWriter(Path(options.out), check=options.check) as writer:  # locks OUT; on failure OUT is as it was
         try:
-            # outputs last composed from these very inputs print what they printed: no need to compose them
-            unchanged = [] if options.force else [
-                replace(job, fingerprint=writer.manifest.entries[job.path]["fingerprint"]) for job in jobs
-                if writer.manifest.entries.get(job.path, {}).get("inputs") == inputs]
-            skip = {job.path for job in unchanged if writer.manifest.is_fresh(writer.out, job)}
-            damaged = {job.path for job in unchanged} - skip  # same print, but the file is missing or changed
-            composed, failures = compose_jobs(project, [j for j in jobs if j.path not in skip], clock, fonts)
-            if failures:
-                report.failed = [job.path for job, _ in failures]
-                report.problems = merge_problems(failures)
-                report.seconds = time.perf_counter() - start
-                return report
-            report.up_to_date += sorted(skip)
-            _build_into(writer, project, options, composed, clock, report, reporter, damaged)
+            _build_into(writer, project, options, jobs, clock, report, reporter)
         finally:
             report.warnings += writer.warnings
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, composed: list, clock: BuildClock,
-                report: BuildReport, reporter, damaged: set[str] = frozenset()) -> None:
+def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, jobs: list[Job], clock: BuildClock,
+                report: BuildReport, reporter) -> None:
     out, manifest = writer.out, writer.manifest
-    todo = []
-    for item in composed:
-        if not options.force and item[0].path not in damaged and manifest.is_fresh(out, item[0]):
-            report.up_to_date.append(item[0].path)
-            if manifest.entries[item[0].path].get("inputs") != item[0].inputs:  # next time, no need to compose it
-                manifest.entries[item[0].path]["inputs"] = item[0].inputs
-                manifest.entries_dirty = True
-        else:
-            todo.append(item)
+    # outputs last composed from these very inputs print what they printed: no need to compose them
+    unchanged = [] if options.force else [
+        replace(job, fingerprint=manifest.entries[job.path]["fingerprint"]) for job in jobs
+        if manifest.entries.get(job.path, {}).get("inputs") == job.inputs]
+    skip = {job.path for job in unchanged if manifest.is_fresh(out, job)}
+    damaged = {job.path for job in unchanged} - skip  # same print, but the file is missing or changed
+    report.up_to_date += sorted(skip)
     report.removed = manifest.orphans(existing_outputs(project))
-    if options.check or not todo:  # nothing to render: no font is prepared, ReportLab is not even imported
-        report.stale = [job.path for job, _, _ in todo] + report.removed
-        if not options.check:  # prune; remember the outputs just hashed so the next no-op hashes nothing
-            report.removed = writer.commit(report.removed, clock)
-        return
-    state = prepare_fonts(project)
-    workers = options.jobs or os.cpu_count() or 1
-    if reporter:
-        reporter.start(len(todo))
-    failures = []
-    with closing(run_jobs(project, state, todo, workers, clock.epoch, reporter)) as results:
-        for job, data, problems in results:
-            if data is None:
-                report.failed.append(job.path)
-                failures.append((job, problems))
+    pending = [job for job in jobs if job.path not in skip]
+    state, failures, rendering = None, [], not options.check
+    if reporter and pending and rendering:
+        reporter.start(len(pending))
+    for first in range(0, len(pending), BATCH):
+        composed, broken = compose_jobs(project, pending[first:first + BATCH], clock, font_digest(project))
+        if broken:  # a template or data problem: keep composing to list them all, render nothing more
+            failures += broken
+            rendering = False
+        todo = []
+        for item in composed:
+            job = item[0]
+            if not options.force and job.path not in damaged and manifest.is_fresh(out, job):
+                report.up_to_date.append(job.path)
+                if manifest.entries[job.path].get("inputs") != job.inputs:  # next time, no need to compose it
+                    manifest.entries[job.path]["inputs"] = job.inputs
+                    manifest.entries_dirty = True
             else:
-                writer.put(job, data)  # staged on disk now: memory does not grow with the output
-                report.built.append(job.path)
-    if reporter:
+                todo.append(item)
+        if options.check:
+            report.stale += [job.path for job, _, _ in todo]
+        if not (rendering and todo):
+            continue
+        state = state or prepare_fonts(project)  # only now: a no-op build never touches a font or ReportLab
+        workers = options.jobs or os.cpu_count() or 1
+        with closing(run_jobs(project, state, todo, workers, clock.epoch, reporter)) as results:
+            for job, data, problems in results:
+                if data is None:
+                    report.failed.append(job.path)
+                    failures.append((job, problems))
+                    rendering = False  # the build fails: the rest need not be rendered
+                else:
+                    writer.put(job, data)  # staged on disk now: memory does not grow with the output
+                    report.built.append(job.path)
+    if reporter and state is not None:
         reporter.finish()
     report.problems = merge_problems(failures)
-    if not report.failed:
+    report.failed = sorted({job.path for job, _ in failures})
+    if options.check:
+        report.stale += report.removed
+    elif not failures:  # prune; remember the outputs just hashed so the next no-op hashes nothing
         report.removed = writer.commit(report.removed, clock)
 
 

@@ -234,7 +234,7 @@ def test_shards_cover_every_job_exactly_once(make_project):
 
     project = load_project(root)
     jobs = plan_jobs(project, BuildOptions(), build_clock("2027-01-10"))
-    assert len(jobs) == 2 * 6 * 4
+    assert len(jobs) == 2 * len(project.audiences) * 4  # units x audiences x the default kit
     for n in (1, 3, 7):
         slices = [shard(jobs, k, n) for k in range(1, n + 1)]
         paths = [j.path for s in slices for j in s]

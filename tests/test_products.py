@@ -350,3 +350,19 @@ def test_check_prints_the_notes_of_the_project(make_project):
     result = invoke(root, "check")
     assert result.exit_code == 0, result.output
     assert "note: antifraud.yaml:4: officer '王芳' is assigned to no unit" in result.output
+
+
+def test_large_builds_go_in_batches_and_fail_whole(make_project, monkeypatch):
+    from antifraud_cli import build as build_module
+
+    monkeypatch.setattr(build_module, "BATCH", 3)  # 8 documents: three batches
+    root = make_project({"antifraud.yaml": STATION})
+    result = invoke(root, "build", "-a", "elderly", "-a", "students", "-j", "2")
+    assert result.exit_code == 0 and "built 8, up to date 0" in result.output
+    before = digests(root / "dist")
+    assert len(json.loads((root / "dist/manifest.json").read_text(encoding="utf-8"))["outputs"]) == 8
+    # a problem in the last batch (students' posters): nothing is written, every problem is listed
+    write_files(root, {"antifraud.yaml": STATION.replace("新城派出所", "新城派出所" + "很" * 400)})
+    failed = invoke(root, "build", "-a", "elderly", "-a", "students", "-j", "1")
+    assert failed.exit_code == 1 and "nothing was written" in failed.output
+    assert digests(root / "dist") == before
