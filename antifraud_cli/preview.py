@@ -85,7 +85,7 @@ def render_thumbs(task: tuple[str, str]) -> tuple[str, list[tuple[str, int, int]
         target = Path(out) / FOLDER / name
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
-        image.save(tmp, format="PNG", compress_level=6)
+        image.save(tmp, format="PNG", compress_level=1)  # thumbnails are small: speed over bytes
         os.replace(tmp, target)
         made.append((name, image.width, image.height))
     return rel, made
@@ -210,7 +210,7 @@ def _size_text(entry: dict, names: Names) -> str:
     if product and size in product[1]:
         w, h, fmt, px = product[1][size]
         if fmt == "png":
-            return f"{px} px wide ({w:g}×{h:g} mm page)"
+            return f"{px}×{round(px * h / w)} px"
         return f"{size}, {w:g}×{h:g} mm" if size != f"{w:g}x{h:g}" else f"{w:g}×{h:g} mm"
     return size
 

@@ -56,5 +56,5 @@ def png_from_pdf(pdf: bytes, width_px: int, description: str) -> bytes:
     info.add(b"sRGB", b"\x00")  # the pixels are sRGB (perceptual intent)
     info.add_itxt("Description", description, lang="zh-CN")
     out = io.BytesIO()
-    image.save(out, format="PNG", pnginfo=info, optimize=True)
+    image.save(out, format="PNG", pnginfo=info, compress_level=6)  # optimize: 2x the time for 3 % less
     return out.getvalue()

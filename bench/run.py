@@ -60,7 +60,8 @@ def timed(cmd: list[str], cwd: Path, env: dict) -> float:
     return time.perf_counter() - start
 
 
-def per_document(project_dir: Path, repeat: int) -> dict[str, float]:
+def per_document(project_dir: Path, repeat: int,
+                 products=("poster", "leaflet", "card", "card-sheet")) -> dict[str, float]:
     """Warm time per document: compose (Jinja) + fingerprint + parse + layout + QR + render + atomic write."""
     from antifraud_cli.build import _WORKER, _init_worker, compose_jobs, font_digest, prepare_fonts, render_job
     from antifraud_cli.clock import build_clock
@@ -72,8 +73,7 @@ def per_document(project_dir: Path, repeat: int) -> dict[str, float]:
     state = prepare_fonts(project)
     clock = build_clock("2027-01-15")
     _init_worker(project, state, clock.epoch)
-    jobs = make_jobs(project, ["elderly", "students"], ["poster", "leaflet", "card", "card-sheet"],
-                     [UNITS[0]], clock.day)
+    jobs = make_jobs(project, ["elderly", "students"], list(products), [UNITS[0]], clock.day)
     digest = font_digest(project)
     out = Path(tempfile.mkdtemp())
     results = {}
@@ -304,12 +304,54 @@ def village_scale(n: int, noop_runs: int = 3) -> None:
     shutil.rmtree(work)
 
 
+def channels(repeat: int) -> None:
+    """Issue 10: warm time per banner, board, roll-up and WeChat image; `antifraud preview` of the 90-PDF kit,
+    full (-j 2) and no-op (in a fresh process, as a user runs it)."""
+    work = Path(tempfile.mkdtemp(prefix="antifraud-bench-"))
+    project = township(work / "township")
+    env = {**os.environ, "ANTIFRAUD_CACHE_DIR": str(work / "cache"), "SOURCE_DATE_EPOCH": "1767225600"}
+    os.environ.update(ANTIFRAUD_CACHE_DIR=env["ANTIFRAUD_CACHE_DIR"])
+    exe = [sys.executable, "-m", "antifraud_cli"]
+    docs = per_document(project, repeat, ("banner", "board", "rollup", "wechat"))
+    subprocess.run(exe + ["build", "-p", "poster", "-p", "leaflet", "-p", "card", "-j", "2"], cwd=project, env=env,
+                   check=True, capture_output=True)
+    count = len(list((project / "dist").rglob("*.pdf")))
+    full, noop = [], []
+    for _ in range(max(2, repeat // 4)):
+        shutil.rmtree(project / "dist" / "_preview", ignore_errors=True)
+        (project / "dist" / "index.html").unlink(missing_ok=True)
+        full.append(timed(exe + ["preview", "-j", "2"], project, env))
+        noop += [timed(exe + ["preview"], project, env) for _ in range(3)]
+    pages = len(list((project / "dist" / "_preview").rglob("*.png")))
+    empty = [timed([sys.executable, "-c", "pass"], project, env) for _ in range(10)]
+    ms = lambda key: f"{docs[key] * 1000:.0f} ms (median {docs[key + '_median'] * 1000:.0f})"  # noqa: E731
+    kb = lambda key: f"{docs[key + '_bytes'] / 1024:.0f} KB"  # noqa: E731
+    rows = [("machine check: `python -c pass` (best; median)",
+             f"{min(empty) * 1000:.0f} ms; {statistics.median(empty) * 1000:.0f} ms", "≈ 20 ms on a quiet machine")]
+    for product in ("banner", "board", "rollup", "wechat"):
+        for aid in ("elderly", "students"):
+            key = f"{product}/{aid}"
+            rows.append((f"{product}, {aid}, warm, whole pipeline (size)", f"{ms(key)} ({kb(key)})", ""))
+    rows += [(f"preview of the kit: {count} PDFs, {pages} thumbnails, -j 2 (best; median)",
+              f"{min(full):.2f} s; {statistics.median(full):.2f} s", "≤ 5 s"),
+             ("no-op preview (best; median)", f"{min(noop):.2f} s; {statistics.median(noop):.2f} s", "≤ 0.3 s")]
+    print("| measurement | result | target |\n|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value} | {target} |")
+    shutil.rmtree(work)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--villages", type=int, default=0, metavar="N",
                         help="only the scale run: N villages x 5 audiences x 4 products (issue 13 uses 1000)")
+    parser.add_argument("--channels", action="store_true",
+                        help="only issue 10's run: banner, board, roll-up, WeChat image; preview of the kit")
     args = parser.parse_args()
+    if args.channels:
+        channels(5 if args.quick else 20)
+        return
     if args.villages:
         village_scale(args.villages)
         return

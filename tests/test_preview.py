@@ -94,7 +94,7 @@ def test_preview_thumbnails_every_page_and_groups_by_unit_then_audience(built):
     assert page.headings == [("h2", "东关村（dongguan）"), *names, ("h2", "西关村（xiguan）"), *names]
     text = (out / "index.html").read_text(encoding="utf-8")
     assert "横幅（banner）" in text and "5000x700, 5000×700 mm" not in text and "5000×700 mm" in text
-    assert "1080 px wide" in text and "<script" not in text and "http" not in text  # offline, no framework
+    assert "1080×2400 px" in text and "<script" not in text and "http" not in text  # offline, no framework
 
 
 def test_preview_renders_only_what_changed(built):
