@@ -174,9 +174,10 @@ def test_unknown_audience_is_rejected_with_the_known_ones(make_project):
 
 
 def test_unknown_product_is_rejected(make_project):
-    result = build(make_project(), "-p", "banner")
+    result = build(make_project(), "-p", "billboard")
     assert result.exit_code == 2
-    assert "known products: poster, leaflet, card, card-sheet" in result.output
+    assert "unknown product 'billboard'" in result.output
+    assert "known products: poster, leaflet, card, card-sheet, banner, board" in result.output  # the kit first
 
 
 LOCAL_CASE = """\
