@@ -17,7 +17,7 @@ from antifraud_cli.cli import cli
 from antifraud_cli.colors import hex_rgb
 
 from conftest import STATION, write_files
-from pdfcheck import MM, chars, page_text
+from pdfcheck import MM, chars, fonts, page_text
 
 AUDIENCES = ("elderly", "students")
 
@@ -146,6 +146,8 @@ def test_a_banner_line_that_cannot_fit_at_half_the_height_is_an_error_at_its_fie
 @pytest.mark.parametrize("aid,floor", [("elderly", 36), ("students", 28)])
 def test_board_sizes_margins_and_qr(kit, aid, floor):
     pdf = kit / aid / "board.pdf"
+    used = fonts(pdf)
+    assert used and all(f["embedded"] for f in used)  # the same print checks as the kit: fonts embedded
     box = true_boxes(pdf)[0]
     assert (box["w"], box["h"]) == (pytest.approx(900, abs=0.1), pytest.approx(1200, abs=0.1))
     found = trim_chars(pdf)
