@@ -90,11 +90,11 @@ def _environment(dirs: tuple[str, ...]):
     env.globals.clear()  # no lipsum, cycler, joiner, namespace, dict: only what templates are documented to use
     env.globals.update(src=source_of, max=max, min=min, range=_budgeted_range)
     env.filters["chars"] = len
-    return env
     from . import speech  # scripts read aloud: numbers as said, and their honest duration
 
     env.filters["spoken"] = speech.spoken
     env.filters["script_seconds"] = speech.script_seconds
+    return env
 
 
 class _FolderLoader:
@@ -146,14 +146,14 @@ def context(project: Project, job: Job, day, cell: tuple[str | None, str | None]
     unit = project.unit(unit_id) if unit_id else None
     officer = officer_ids(project).get(officer_id) if officer_id is not None else project.officer_for(unit)
     spec = project.products[job.product]
-    size = spec.sizes[job.size]
+    size = spec.sizes.get(job.size)  # none for a txt product
     return {
         "audience": audience, "reading": audience.reading, "voice": audience.voice, "palette": audience.palette,
         "cases": [project.cases[c] for c in job.cases],
         "station": project.station, "has_station": project.config is not None,
         "qr": project.qr, "unit": unit, "officer": officer,
         "officer_units": [u for u in project.units if officer and (u.id in officer.units or u.officer == officer.name)],
-        "product": spec, "page": {"name": job.size, "w": size.w, "h": size.h},
+        "product": spec, "page": {"name": job.size, "w": size.w, "h": size.h} if size else None,
         "poster_size": job.size,  # older templates' name for the poster's size variant
         "today": day, "hotline": "96110", "police": "110", "version": __version__,
         # the area's incidents summed up for the briefing (incidents.summarize), or None without a file

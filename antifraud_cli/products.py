@@ -45,7 +45,8 @@ class ProductSpec(Model):
     name: Text = Field(description="Chinese name, shown by `antifraud list products`")
     description: Text | None = Field(default=None, description="one line on what it is for")
     template: TemplateName = Field(description="template file in `templates/` (project first, then built-in)")
-    sizes: dict[Text, Size] = Field(min_length=1, description="named size variants; the first is the default")
+    sizes: dict[Text, Size] = Field(default={}, description="named size variants; the first is the default "
+                                                            "(pdf and png: at least one; txt: none)")
     pages: int = Field(default=1, ge=1, le=8, description="pages the template must produce")
     cases: int = Field(default=0, ge=0, le=8,
                        description="cases shown per audience; an audience may override it in `reading.cases`")
@@ -88,6 +89,10 @@ class ProductSpec(Model):
             raise ValueError(f"a product built per {self.per} needs `audience:` (whose palette and voice it uses)")
         if self.per != "audience" and self.default_audiences:
             raise ValueError(f"`default_audiences` is for products built per audience, not per {self.per}")
+        if self.format != "txt" and not self.sizes:
+            raise ValueError(f"a {self.format} product needs at least one size under `sizes:`")
+        if self.format == "txt" and self.sizes:
+            raise ValueError("a txt product has no page size: remove `sizes:`")
         if self.cells != "same" and not any(s.impose for s in self.sizes.values()):
             raise ValueError(f"`cells: {self.cells}` needs a size with `impose:`")
         if self.format == "png" and self.colour != "screen":
@@ -106,7 +111,7 @@ class ProductSpec(Model):
 
     @property
     def default_size(self) -> str:
-        return next(iter(self.sizes))
+        return next(iter(self.sizes), "")  # a txt product has no size
 
     def size_named(self, name: str | None) -> tuple[str, Size]:
         name = name or self.default_size

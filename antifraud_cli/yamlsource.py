@@ -282,6 +282,8 @@ def _validation_problem(model: type[BaseModel], doc: YamlDoc, err: dict, prefix:
     else:
         got = f" (got {shown_value!r})" if shown_value is not None or raw is not None else ""
     hint = getattr(err.get("ctx", {}).get("error"), "hint", None)  # e.g. PhoneError says what a phone looks like
+    if not field:  # a rule about the whole file (a model validator): the message says what is wrong
+        return Problem(doc.at(*loc), msg, hint)
     return Problem(doc.at(*loc), f"field '{field}': {msg}{got}", hint)
 
 

@@ -87,7 +87,7 @@ def test_a_template_that_lies_about_its_duration_or_prints_digits_fails(make_pro
     template = ("# 语速：每分钟 200 字\n# 时长：约 60 秒\n\n{{ voice.greeting }}\n拨打96110咨询。\n"
                 "这一句话实在是太长了听的人根本记不住啊。\n")
     spec = ("id: talk\nname: 讲话\ntemplate: talk.txt.j2\nformat: txt\nspoken: true\n"
-            "sizes: {A4: {w: 210, h: 297}}\n")
+            "")
     root = make_project({"antifraud.yaml": STATION, "products/talk.yaml": spec, "templates/talk.txt.j2": template})
     result = invoke(root, "build", "-p", "talk", "-a", "elderly", "-j", "1")
     assert result.exit_code == 1
