@@ -174,6 +174,26 @@ def test_exif_orientation_is_honoured(station):
     assert not close(page.getpixel((px_mm(16), px_mm(84))), (230, 0, 0))  # not turned: no red down the side
 
 
+def test_a_photo_placed_twice_is_embedded_once_and_a_template_cannot_reach_outside(station):
+    spec = "id: twice\nname: 两页\ntemplate: twice.xml.j2\nsizes: {A5: {w: 148, h: 210}}\npages: 2\n"
+    page = '<page><image x="20" y="20" w="48" h="64" file="{file}"/></page>'
+    template = '<document size="{{{{ page.w }}}}x{{{{ page.h }}}}">{0}{0}</document>'
+    write_files(station, {"products/twice.yaml": spec,
+                          "templates/twice.xml.j2": template.format(page.format(file="photos/liming.jpg"))})
+    assert build(station, "build", "-p", "twice", "-a", "elderly", "-u", "dongguan", "-j", "1").exit_code == 0
+    reader = PdfReader(str(station / "dist/dongguan/elderly/twice.pdf"))
+    placed = [ref.idnum for p in reader.pages for ref in p["/Resources"]["/XObject"].values()]
+    assert len(placed) == 2 and len(set(placed)) == 1  # one image object, drawn on both pages
+
+    # a template is data: it may not print a file from outside the project folder
+    (station.parent / "secret.jpg").write_bytes(jpeg(portrait(900, 1200)))
+    write_files(station, {"templates/twice.xml.j2": template.format(page.format(file="../secret.jpg"))})
+    result = build(station, "build", "-p", "twice", "-a", "elderly", "-j", "1")
+    assert result.exit_code == 1
+    assert "templates/twice.xml.j2 (rendered):1: " in result.output
+    assert "'../secret.jpg' is outside the project folder" in result.output
+
+
 def test_a_photo_too_small_for_its_printed_size_is_a_located_error(station):
     write_files(station, {"photos/liming.jpg": jpeg(portrait(240, 320))})
     for command in (["check"], ["build", "-p", "contact-board", "-j", "1"]):
