@@ -203,6 +203,12 @@ def test_a_photo_too_small_for_its_printed_size_is_a_located_error(station):
         assert "officers[0].photo" in result.output and "240×320 px" in result.output
         assert "needs at least 284×378 px" in result.output  # 48 x 64 mm at 150 dpi
     assert not (station / "dist").exists() or not list((station / "dist").rglob("*.pdf"))
+    # a photo cut short passes the header check at load; decoding it for print fails at its line
+    whole = jpeg(portrait(1200, 1600))
+    write_files(station, {"photos/liming.jpg": whole[: len(whole) // 2]})
+    result = build(station, "build", "-p", "contact-board", "-j", "1")
+    assert result.exit_code == 1 and "internal error" not in result.output
+    assert f"antifraud.yaml:{PHOTO_LINE}: " in result.output and "cannot be read as an image" in result.output
 
 
 def gif() -> bytes:
