@@ -166,7 +166,14 @@ def digest_of_images(root: Path, xml: str) -> str:
     for name in map(html.unescape, _IMAGE_FILE.findall(xml)):
         h.update(name.encode() + b"\0")
         try:
-            h.update(inside(root, name).read_bytes())
+            path = inside(root, name)
+            st = path.stat()
+            h.update(_file_digest(str(path), st.st_mtime_ns, st.st_size).encode())
         except (OSError, PhotoError):
             h.update(b"unreadable")  # the renderer reports it
     return h.hexdigest()
+
+
+@lru_cache(maxsize=256)  # an officer's photo on the boards of all their units is read once
+def _file_digest(path: str, _mtime: int, _size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
