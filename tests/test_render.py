@@ -12,7 +12,7 @@ from antifraud_cli.loader import load_project
 from conftest import STATION, write_files
 from pdfcheck import boxes_mm, chars, clreq_violations, decode_qr, fonts, page_text, text_lines
 
-AUDIENCES = ("elderly", "housewives", "students", "migrant-workers", "shop-owners", "pupils")
+AUDIENCES = ("elderly", "housewives", "students", "migrant-workers", "shop-owners", "pupils", "bank-staff")
 SIZES = {"poster": (297, 420), "leaflet": (210, 297), "card": (90, 54), "card-sheet": (210, 297)}
 PAGES = {"poster": 1, "leaflet": 2, "card": 2, "card-sheet": 2}
 
@@ -170,7 +170,7 @@ def test_unknown_audience_is_rejected_with_the_known_ones(make_project):
     result = build(make_project(), "-a", "pensioners")
     assert result.exit_code == 2
     assert "unknown audience 'pensioners'" in result.output
-    assert "known audiences: elderly, housewives, migrant-workers, pupils, shop-owners, students" in result.output
+    assert "known audiences: bank-staff, elderly, housewives, migrant-workers, pupils, shop-owners, students" in result.output
 
 
 def test_unknown_product_is_rejected(make_project):
