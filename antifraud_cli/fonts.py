@@ -532,7 +532,8 @@ def _cache_write(target: Path, data: bytes) -> Path:
 
 def _atomic_write(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    # the writer's pid in the name: a later run can tell a killed writer's leftover from a live one's file
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -544,6 +545,36 @@ def _atomic_write(target: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def clean_leftovers(folder: Path) -> list[Path]:
+    """Remove temporary files that a killed process left in the cache folder (its pid no longer runs)."""
+    removed = []
+    try:
+        names = [p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
+    except OSError:
+        return removed
+    for path in names:
+        parts = path.name.split(".")
+        pid = next((int(x) for x in reversed(parts[:-2]) if x.isdigit()), None)
+        if pid is not None and pid != os.getpid() and _running(pid):
+            continue
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is someone else's
+        return True
+    return True
 
 
 # --------------------------------------------------------------------------- prepare
@@ -599,6 +630,7 @@ def prepare(fontset: FontSet, charset: str, cache_dir: Path | None = None) -> Pr
         if _cache_hit(target):
             continue
         if not probed:  # once, and only on a miss: a healthy cache costs nothing extra
+            clean_leftovers(out_dir)
             problem = _unwritable(out_dir) if cache_dir is None and out_dir != _fallback_dir else None
             probed = True
         earlier = _earlier_fallback(target) if problem else None

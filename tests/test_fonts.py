@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import io
 from pathlib import Path
 
@@ -442,3 +443,24 @@ def test_two_prepared_subsets_of_one_family_do_not_share_glyphs(tmp_path):
     c.drawString(50, 50, "扫码添加")
     c.save()
     assert pdfium.PdfDocument(buf.getvalue())[0].get_textpage().get_text_range() == "扫码添加"
+
+
+def test_leftover_temporary_files_of_a_killed_writer_are_removed(tmp_path):
+    """D24: a kill between writing a cache file and renaming it left `.NAME.XXXX.tmp` behind for ever."""
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead_pid = int(dead.stdout)  # exited: nothing runs under it now (unless reused: then it is kept, safely)
+    folder = tmp_path / "fonts"
+    folder.mkdir()
+    killed = folder / f".Font-w400-abc.ttf.{dead_pid}.x1y2z3.tmp"
+    older = folder / ".Font-w400-abc.ttf.k2j3h4g5.tmp"  # the older name, without a pid
+    live = folder / f".Font-w700-abc.ttf.{os.getppid()}.q1w2e3.tmp"  # a running writer's file
+    kept = folder / "Font-w400-abc.ttf"
+    for path in (killed, older, live, kept):
+        path.write_bytes(b"x")
+    removed = fonts.clean_leftovers(folder)
+    assert set(removed) <= {killed, older} and older in removed
+    assert live.exists() and kept.exists()
