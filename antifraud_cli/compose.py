@@ -157,7 +157,7 @@ def context(project: Project, job: Job, day, cell: tuple[str | None, str | None]
         "poster_size": job.size,  # older templates' name for the poster's size variant
         "today": day, "hotline": "96110", "police": "110", "version": __version__,
         # the area's incidents summed up for the briefing (incidents.summarize), or None without a file
-        "incidents": summarize(project.incidents, project.cases) if project.incidents else None,
+        "incidents": summarize(project.incidents, project.cases, unit) if project.incidents else None,
     }
 
 

@@ -194,10 +194,10 @@ def money(yuan: Decimal) -> str:
     return f"{(yuan / 10000).quantize(Decimal('0.01'))}万元"
 
 
-def summarize(log: IncidentLog, cases: dict) -> dict:
+def summarize(log: IncidentLog, cases: dict, unit=None) -> dict:
     """What the briefing prints: period, count, total, by type / month / village, the top three types,
-    and up to three summaries (the largest losses that have one)."""
-    items = sorted(log.items, key=lambda i: (i.date, i.row))
+    and up to three summaries (the largest losses that have one). With `unit`, that village's only."""
+    items = sorted((i for i in log.items if unit is None or i.unit == unit.name), key=lambda i: (i.date, i.row))
     if not items:
         return {"count": 0}
     total = sum((i.loss for i in items), Decimal(0))

@@ -103,6 +103,8 @@ def make_jobs(project: Project, audiences: list[str], products: list[str], units
         spec = project.products[pid]
         size = (defaults.size_for(pid) if defaults else None) or spec.default_size
         once = spec.per == "station" or (spec.cells == "units" and project.units)
+        if spec.per == "station" and units:  # -u asks for the station's product of those units only
+            once = False
         for unit in ([None] if once else unit_list):
             folder = [unit.id] if unit else []
             for aid in _audience_ids(spec, audience_ids, asked):
@@ -128,7 +130,8 @@ def existing_outputs(project: Project) -> set[str]:
     out = set()
     for spec in project.products.values():
         once = spec.per == "station" or (spec.cells == "units" and project.units)
-        for unit in ([None] if once else units):
+        places = ([None] + (units if spec.per == "station" and project.units else [])) if once else units
+        for unit in places:  # a station product may also have been built per unit (-u)
             for aid in (project.audiences if spec.per == "audience" else [spec.audience]):
                 out.update(v["path"] for v in _variants(project, spec, aid, [unit] if unit else []))
     return out

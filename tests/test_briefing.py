@@ -105,3 +105,13 @@ def test_no_incidents_file_says_how_to_add_one(make_project):
     assert "needs the area's incidents" in result.output and "incidents: incidents.csv" in result.output
     plain = invoke(root, "build", "-a", "elderly", "-j", "1")  # not in the default kit
     assert plain.exit_code == 0 and not (root / "dist/briefing.pdf").exists()
+
+
+def test_a_briefing_for_one_village_with_u(briefing):
+    result = invoke(briefing, "build", "-p", "briefing", "-u", "dongguan", "-j", "1")
+    assert result.exit_code == 0, result.output
+    first = flat(page_text(briefing / "dist/dongguan/briefing.pdf")[0])
+    assert "新城派出所东关村电信网络诈骗发案通报" in first and "3起" in first and "3.56万元" in first
+    assert (briefing / "dist/briefing.pdf").exists()  # the station's own stays
+    again = invoke(briefing, "build", "-p", "briefing", "-j", "1")  # without -u: the village's is kept
+    assert again.exit_code == 0 and (briefing / "dist/dongguan/briefing.pdf").exists()
