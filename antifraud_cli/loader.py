@@ -6,7 +6,7 @@ from pathlib import Path
 
 from . import photos
 from .colors import contrast_ratio
-from .errors import AntifraudError, UsageError, Location, Problem, ProblemList
+from .errors import UsageError, Location, Problem, ProblemList
 from .models import Audience, Case, Config, Officer, QRConfig, Station, Unit
 from .paths import builtin_dir, display, yaml_files
 from .products import ProductSpec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import AntifraudError, Location, Problem, ProblemList
+from .errors import AntifraudError, Location, ProblemList
 from .models import printable_text
 from .speech import check_script
 

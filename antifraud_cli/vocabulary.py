@@ -7,7 +7,7 @@ tables `reference()` makes from them (a test keeps the two equal).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 NUMBER = r"-?\d+(\.\d+)?"
 COLOUR = r"#[0-9A-Fa-f]{6}"

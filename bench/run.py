@@ -381,9 +381,9 @@ def main() -> None:
     noop_best, noop_docs = noop_work(project, repeat)
     ours_90 = leaflets_in_process(project, 90, 2 if args.quick else 3)
     try:
-        typst_doc, typst_90 = typst_leaflets(project, 90, 2 if args.quick else 3)
+        _, typst_90 = typst_leaflets(project, 90, 2 if args.quick else 3)
     except ImportError:  # the peer is optional: pip install typst
-        typst_doc = typst_90 = float("nan")
+        typst_90 = float("nan")
     peer = plain_reportlab_leaflet(project, repeat)
 
     kit_times, noop_times = [], []

@@ -10,6 +10,46 @@ from click.testing import CliRunner
 from antifraud_cli.cli import cli
 
 STATION = "station: {name: 新城派出所, authority: 韩城市公安局, phone: \"0913-5212110\", address: 新城路1号}\n"
+UNITS = STATION + """\
+officers:
+  - {name: 李明, title: 社区民警, phone: "13800001111", units: [dongguan]}
+  - {name: 王芳, title: 社区辅警, phone: "13800002222", units: [xiguan]}
+units:
+  - {id: dongguan, name: 东关村, officer: 李明}
+  - {id: xiguan, name: 西关村, officer: 王芳}
+"""
+CASE = """\
+id: {id}
+title: 测试骗局
+summary: 这是一个测试用的案例摘要。
+red_flags: [先让你交钱]
+advice: [不转账]
+audiences: [elderly]
+"""
+
+
+def invoke(root: Path, *args: str, env: dict | None = None):
+    """Run the CLI in `root` (the project folder) as a user would; returns click's Result."""
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return CliRunner(env=env).invoke(cli, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+
+
+def problems(root: Path) -> list[str]:
+    """The problems loading the project at `root` reports, as printed."""
+    import pytest
+
+    from antifraud_cli.errors import AntifraudError
+    from antifraud_cli.loader import load_project
+
+    with pytest.raises(AntifraudError) as err:
+        load_project(root)
+    return [str(p) for p in err.value.problems]
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -8,15 +8,13 @@ import os
 import textwrap
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageOps
 from pypdf import PdfReader
 
-from antifraud_cli.cli import cli
 from antifraud_cli.loader import load_project
 from antifraud_cli.select import select_cases
 
-from conftest import STATION, write_files
+from conftest import STATION, invoke, write_files
 from pdfcheck import MM, boxes_mm, chars, decode_qr, fonts, page_text
 
 SLUG = 10  # mm of crop-mark margin round the trim box
@@ -55,13 +53,6 @@ def jpeg(img: Image.Image, **save) -> bytes:
     return out.getvalue()
 
 
-def build(root, *args):
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(cwd)
 
 
 def images(path) -> list[dict]:
@@ -92,7 +83,7 @@ def station(make_project):
 # ---------- the contact board
 
 def test_each_unit_board_carries_its_officer_in_type_read_from_three_metres(station):
-    result = build(station, "build", "-p", "contact-board", "-j", "1")
+    result = invoke(station, "build", "-p", "contact-board", "-j", "1")
     assert result.exit_code == 0, result.output
     boards = {u: station / f"dist/{u}/contact-board.pdf" for u in ("dongguan", "xiguan", "nanjie")}
     assert sorted(p.relative_to(station / "dist").as_posix() for p in (station / "dist").rglob("*.pdf")) == \
@@ -127,7 +118,7 @@ def test_each_unit_board_carries_its_officer_in_type_read_from_three_metres(stat
 
 def test_the_photo_is_cmyk_cropped_to_fill_and_downsampled_to_300_dpi(station):
     write_files(station, {"photos/liming.jpg": jpeg(portrait(2400, 2400))})  # square: cropped, not squeezed
-    assert build(station, "build", "-p", "contact-board", "-u", "dongguan", "-j", "1").exit_code == 0
+    assert invoke(station, "build", "-p", "contact-board", "-u", "dongguan", "-j", "1").exit_code == 0
     pdf = station / "dist/dongguan/contact-board.pdf"
     (image,) = images(pdf)
     assert image["/ColorSpace"] == "/DeviceCMYK" and image["/Filter"] == ["/DCTDecode"]
@@ -166,7 +157,7 @@ def test_exif_orientation_is_honoured(station):
     data = jpeg(stored, exif=exif.tobytes())
     assert ImageOps.exif_transpose(Image.open(io.BytesIO(data))).size == want.size
     write_files(station, {"photos/liming.jpg": data})
-    assert build(station, "build", "-p", "contact-board", "-u", "dongguan", "-j", "1").exit_code == 0
+    assert invoke(station, "build", "-p", "contact-board", "-u", "dongguan", "-j", "1").exit_code == 0
     page = render(station / "dist/dongguan/contact-board.pdf")
     # the photo's box: x 14-62 mm, y 52-116 mm; red at its top, the uniform at its bottom
     assert close(page.getpixel((px_mm(38), px_mm(54))), (230, 0, 0))
@@ -180,7 +171,7 @@ def test_a_photo_placed_twice_is_embedded_once_and_a_template_cannot_reach_outsi
     template = '<document size="{{{{ page.w }}}}x{{{{ page.h }}}}">{0}{0}</document>'
     write_files(station, {"products/twice.yaml": spec,
                           "templates/twice.xml.j2": template.format(page.format(file="photos/liming.jpg"))})
-    assert build(station, "build", "-p", "twice", "-a", "elderly", "-u", "dongguan", "-j", "1").exit_code == 0
+    assert invoke(station, "build", "-p", "twice", "-a", "elderly", "-u", "dongguan", "-j", "1").exit_code == 0
     reader = PdfReader(str(station / "dist/dongguan/elderly/twice.pdf"))
     placed = [ref.idnum for p in reader.pages for ref in p["/Resources"]["/XObject"].values()]
     assert len(placed) == 2 and len(set(placed)) == 1  # one image object, drawn on both pages
@@ -188,7 +179,7 @@ def test_a_photo_placed_twice_is_embedded_once_and_a_template_cannot_reach_outsi
     # a template is data: it may not print a file from outside the project folder
     (station.parent / "secret.jpg").write_bytes(jpeg(portrait(900, 1200)))
     write_files(station, {"templates/twice.xml.j2": template.format(page.format(file="../secret.jpg"))})
-    result = build(station, "build", "-p", "twice", "-a", "elderly", "-j", "1")
+    result = invoke(station, "build", "-p", "twice", "-a", "elderly", "-j", "1")
     assert result.exit_code == 1
     assert "templates/twice.xml.j2 (rendered):1: " in result.output
     assert "'../secret.jpg' is outside the project folder" in result.output
@@ -197,7 +188,7 @@ def test_a_photo_placed_twice_is_embedded_once_and_a_template_cannot_reach_outsi
 def test_a_photo_too_small_for_its_printed_size_is_a_located_error(station):
     write_files(station, {"photos/liming.jpg": jpeg(portrait(240, 320))})
     for command in (["check"], ["build", "-p", "contact-board", "-j", "1"]):
-        result = build(station, *command)
+        result = invoke(station, *command)
         assert result.exit_code == 1, result.output
         assert f"antifraud.yaml:{PHOTO_LINE}: " in result.output
         assert "officers[0].photo" in result.output and "240×320 px" in result.output
@@ -206,7 +197,7 @@ def test_a_photo_too_small_for_its_printed_size_is_a_located_error(station):
     # a photo cut short passes the header check at load; decoding it for print fails at its line
     whole = jpeg(portrait(1200, 1600))
     write_files(station, {"photos/liming.jpg": whole[: len(whole) // 2]})
-    result = build(station, "build", "-p", "contact-board", "-j", "1")
+    result = invoke(station, "build", "-p", "contact-board", "-j", "1")
     assert result.exit_code == 1 and "internal error" not in result.output
     assert f"antifraud.yaml:{PHOTO_LINE}: " in result.output and "cannot be read as an image" in result.output
 
@@ -232,16 +223,16 @@ def test_a_missing_unreadable_or_outside_photo_is_a_located_error(station, photo
     if content:
         write_files(station, {photo: content()})
     write_files(station, {"antifraud.yaml": PROJECT.replace("photos/liming.jpg", photo)})
-    result = build(station, "check")
+    result = invoke(station, "check")
     assert result.exit_code == 1
     assert f"antifraud.yaml:{PHOTO_LINE}: officers[0].photo: {message}" in result.output
 
 
 def test_a_new_photo_under_the_same_name_rebuilds_the_boards(station):
-    assert build(station, "build", "-p", "contact-board", "-j", "1").exit_code == 0
-    assert build(station, "build", "-p", "contact-board", "--check").exit_code == 0
+    assert invoke(station, "build", "-p", "contact-board", "-j", "1").exit_code == 0
+    assert invoke(station, "build", "-p", "contact-board", "--check").exit_code == 0
     write_files(station, {"photos/liming.jpg": jpeg(portrait(1200, 1600).transpose(Image.Transpose.FLIP_TOP_BOTTOM))})
-    check = build(station, "build", "-p", "contact-board", "--check")
+    check = invoke(station, "build", "-p", "contact-board", "--check")
     assert check.exit_code == 1
     assert {ln.split()[1] for ln in check.output.splitlines() if ln.startswith("stale: ")} == \
         {"dongguan/contact-board.pdf", "xiguan/contact-board.pdf"}  # 王芳's board has no photo
@@ -256,7 +247,7 @@ def test_without_units_every_officer_gets_a_board(make_project):
     png = io.BytesIO()
     portrait(600, 800).convert("RGBA").save(png, "PNG")
     root = make_project({"antifraud.yaml": config, "li.png": png.getvalue()})
-    result = build(root, "build", "-p", "contact-board", "-j", "1")
+    result = invoke(root, "build", "-p", "contact-board", "-j", "1")
     assert result.exit_code == 0, result.output
     li, wang = root / "dist/contact-board-liming.pdf", root / "dist/contact-board-wangfang.pdf"
     assert "李明" in page_text(li)[0] and "王芳" in page_text(wang)[0]
@@ -266,7 +257,7 @@ def test_without_units_every_officer_gets_a_board(make_project):
 
 def test_the_a3_board_scales_up(station):
     write_files(station, {"antifraud.yaml": PROJECT + "defaults: {sizes: {contact-board: A3}}\n"})
-    assert build(station, "build", "-p", "contact-board", "-u", "dongguan", "-j", "1").exit_code == 0
+    assert invoke(station, "build", "-p", "contact-board", "-u", "dongguan", "-j", "1").exit_code == 0
     pdf = station / "dist/dongguan/contact-board.pdf"
     box = boxes_mm(pdf)[0]["trimbox"]
     assert (box[2] - box[0], box[3] - box[1]) == (pytest.approx(297, abs=0.1), pytest.approx(420, abs=0.1))
@@ -281,7 +272,7 @@ RECEIPT = ["回执", "户主姓名", "住址", "东关村", "已安装国家反�
 
 
 def test_the_home_visit_letter_is_for_the_elderly_with_a_receipt(station):
-    result = build(station, "build", "-p", "home-visit", "-j", "1")
+    result = invoke(station, "build", "-p", "home-visit", "-j", "1")
     assert result.exit_code == 0, result.output
     built = sorted(p.relative_to(station / "dist").as_posix() for p in (station / "dist").rglob("*.pdf"))
     assert built == [f"{u}/elderly/home-visit.pdf" for u in ("dongguan", "nanjie", "xiguan")]  # elderly only
@@ -322,7 +313,7 @@ def project_day():
 
 
 def test_the_letter_follows_the_audience_asked_for(station):
-    result = build(station, "build", "-p", "home-visit", "-a", "students", "-u", "nanjie", "-j", "1")
+    result = invoke(station, "build", "-p", "home-visit", "-a", "students", "-u", "nanjie", "-j", "1")
     assert result.exit_code == 0, result.output
     assert sorted(p.relative_to(station / "dist").as_posix() for p in (station / "dist").rglob("*.pdf")) == \
         ["nanjie/students/home-visit.pdf"]
@@ -340,7 +331,7 @@ def test_print_rules_text_inside_the_safe_zone_and_small_text_in_black_only(stat
     assert "body_font_pt: 12" in students
     write_files(station, {"audiences/students.yaml": students.replace("body_font_pt: 12", "body_font_pt: 11")})
     args = ("-p", "contact-board", "-p", "home-visit", "-a", "elderly", "-a", "students", "-j", "1")
-    assert build(station, "build", *args).exit_code == 0
+    assert invoke(station, "build", *args).exit_code == 0
     pdfs = sorted((station / "dist").rglob("*.pdf"))
     assert len(pdfs) == 3 + 3 * 2
     small = 0
@@ -379,7 +370,7 @@ def text_fills(path) -> list[tuple[float, tuple]]:
 
 def test_a_letter_without_an_officer_leaves_lines_to_write_on(make_project):
     root = make_project({"antifraud.yaml": STATION})
-    result = build(root, "build", "-p", "home-visit", "-j", "1")
+    result = invoke(root, "build", "-p", "home-visit", "-j", "1")
     assert result.exit_code == 0, result.output
     flat = "".join(page_text(root / "dist/elderly/home-visit.pdf")[0].split())
     assert "社区民警电话" in flat and "户主姓名" in flat

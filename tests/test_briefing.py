@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from conftest import STATION
+from conftest import STATION, invoke
 from pdfcheck import page_text
-from test_products import invoke
 
 CONFIG = STATION + """\
 units:

@@ -3,38 +3,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 import pytest
-from click.testing import CliRunner
 
-from antifraud_cli.cli import cli
 from antifraud_cli.errors import AntifraudError
 from antifraud_cli.loader import load_project
 from antifraud_cli.plan import shard
 
-from conftest import STATION, write_files
+from conftest import STATION, UNITS, invoke, write_files
 from pdfcheck import page_text
 
-UNITS = STATION + """\
-officers:
-  - {name: 李明, title: 社区民警, phone: "13800001111", units: [dongguan]}
-  - {name: 王芳, title: 社区辅警, phone: "13800002222", units: [xiguan]}
-units:
-  - {id: dongguan, name: 东关村, officer: 李明}
-  - {id: xiguan, name: 西关村, officer: 王芳}
-"""
 ROSTER = "unit_id,unit_name,name,title,phone\ndongguan,东关村,李明,社区民警,13800001111\n" \
          "xiguan,西关村,王芳,社区辅警,0913-5212110\nnanjie,南街社区,王芳,社区辅警,0913-5212110\n"
 
 
+
+
 def build(root, *args, env=None):
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        return CliRunner(env=env).invoke(cli, ["build", *args], catch_exceptions=False)
-    finally:
-        os.chdir(cwd)
+    return invoke(root, "build", *args, env=env)
 
 
 def digests(folder) -> dict[str, str]:

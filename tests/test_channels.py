@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import io
 import json
-import os
 
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
-from click.testing import CliRunner
 from PIL import Image
 from pypdf import PdfReader
 
-from antifraud_cli.cli import cli
 from antifraud_cli.colors import hex_rgb
 
-from conftest import STATION, write_files
+from conftest import STATION, invoke, write_files
 from pdfcheck import MM, chars, fonts, page_text
 
 AUDIENCES = ("elderly", "students")
 
 
-def invoke(root, *args):
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(cwd)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ every one ends in a located message or a correct PDF, never a traceback or a wro
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 import tempfile
@@ -13,28 +12,15 @@ import pytest
 
 from antifraud_cli import fonts
 from antifraud_cli.compose import source_of
-from antifraud_cli.errors import AntifraudError
 from antifraud_cli.loader import load_project
 from antifraud_cli.paths import builtin_dir, display
 from antifraud_cli.qrcheck import MIN_MODULE_MM, check_payload, modules_for
 
-from conftest import STATION
+from conftest import CASE, STATION, problems
 from pdfcheck import decode_qr, page_text
 
-CASE = """\
-id: {id}
-title: 测试骗局
-summary: 这是一个测试用的案例摘要。
-red_flags: [先让你交钱]
-advice: [不转账]
-audiences: [elderly]
-"""
 
 
-def problems(root) -> list[str]:
-    with pytest.raises(AntifraudError) as err:
-        load_project(root)
-    return [str(p) for p in err.value.problems]
 
 
 def no_traceback(result) -> None:

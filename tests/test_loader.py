@@ -5,25 +5,12 @@ import json
 
 import pytest
 
-from antifraud_cli.errors import AntifraudError
 from antifraud_cli.loader import load_project
 
-from conftest import STATION
-
-CASE = """\
-id: {id}
-title: 测试骗局
-summary: 这是一个测试用的案例摘要。
-red_flags: [先让你交钱]
-advice: [不转账]
-audiences: [elderly]
-"""
+from conftest import CASE, STATION, problems
 
 
-def problems(root) -> list[str]:
-    with pytest.raises(AntifraudError) as err:
-        load_project(root)
-    return [str(p) for p in err.value.problems]
+
 
 
 def test_builtin_library_is_complete(tmp_path):

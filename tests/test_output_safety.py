@@ -19,27 +19,12 @@ from click.testing import CliRunner
 from antifraud_cli import write
 from antifraud_cli.cli import cli
 
-from conftest import STATION, write_files
+from conftest import STATION, UNITS, invoke, write_files
 
-UNITS = STATION + """\
-officers:
-  - {name: 李明, title: 社区民警, phone: "13800001111", units: [dongguan]}
-  - {name: 王芳, title: 社区辅警, phone: "13800002222", units: [xiguan]}
-units:
-  - {id: dongguan, name: 东关村, officer: 李明}
-  - {id: xiguan, name: 西关村, officer: 王芳}
-"""
 CARD = ["-a", "elderly", "-p", "card", "-j", "1"]
 ENV = {"SOURCE_DATE_EPOCH": "1700000000"}
 
 
-def build(root: Path, *args: str, env: dict | None = None):
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        return CliRunner(env={**ENV, **(env or {})}).invoke(cli, ["build", *args], catch_exceptions=False)
-    finally:
-        os.chdir(cwd)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -60,6 +45,10 @@ def run_cli(root: Path, *args: str, **kw) -> subprocess.Popen:
     env = {**os.environ, **ENV, **kw.pop("env", {})}
     return subprocess.Popen([sys.executable, "-m", "antifraud_cli", *args], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def build(root: Path, *args: str, env: dict | None = None):
+    return invoke(root, "build", *args, env={**ENV, **(env or {})})
 
 
 def wait_for(condition, what: str, seconds: float = 120.0):

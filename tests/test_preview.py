@@ -3,7 +3,6 @@ an offline index.html grouped by unit and audience, checked in a real headless C
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -11,12 +10,10 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from antifraud_cli.cli import cli
 
-from conftest import STATION, write_files
+from conftest import STATION, invoke, write_files
 
 UNITS = """\
 officers:
@@ -29,13 +26,6 @@ units:
 PRODUCTS = ["-p", "poster", "-p", "leaflet", "-p", "banner", "-p", "wechat"]
 
 
-def invoke(root, *args):
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(cwd)
 
 
 @pytest.fixture

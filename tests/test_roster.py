@@ -7,12 +7,11 @@ import zipfile
 
 import pytest
 
-from antifraud_cli.errors import AntifraudError
 from antifraud_cli.loader import load_project
 from antifraud_cli.models import phone_error
 from antifraud_cli.roster import load_roster, slug_from_name
 
-from conftest import STATION
+from conftest import STATION, problems
 from pdfcheck import page_text
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -25,10 +24,6 @@ def config(roster: str) -> str:
 TEXT_HINT = "set the cell format to text"
 
 
-def problems(root) -> list[str]:
-    with pytest.raises(AntifraudError) as err:
-        load_project(root)
-    return [str(p) for p in err.value.problems]
 
 
 def office_workbook(path, last_phone=13800002222):

@@ -7,9 +7,8 @@ import re
 import pytest
 
 from antifraud_cli.speech import cn_int, is_han, read_aloud, spoken, spoken_chars
-from conftest import STATION
+from conftest import STATION, invoke
 from pdfcheck import page_text
-from test_products import invoke
 
 AUDIENCES = ("elderly", "housewives", "migrant-workers", "pupils", "shop-owners", "students", "bank-staff")
 
