@@ -516,18 +516,28 @@ def _private_temp_dir() -> Path:
 def _cache_write(target: Path, data: bytes) -> Path:
     """Write a cache file atomically; when the cache folder cannot take it, write it to the fallback
     folder instead. Returns where the file now is."""
+    return _cache_write_files(target, [("", data)])
+
+
+def _cache_write_files(target: Path, files: list[tuple[str, bytes]]) -> Path:
+    """Write `target` + each suffix with its data (a font and its record), atomically each; to the fallback
+    folder when the cache folder cannot take them. Returns where `target` now is."""
+    def write_all(path: Path) -> None:
+        for suffix, data in files:
+            _atomic_write(path.with_name(path.name + suffix), data)
+
     try:
-        _atomic_write(target, data)
+        write_all(target)
         return target
     except OSError as e:
         if _fallback_dir is not None and target.parent == _fallback_dir:
             raise FontError(f"cannot write the font cache in {target.parent} ({e.strerror or e})") from None
         moved = _use_fallback(target, e) / target.name
-        try:
-            _atomic_write(moved, data)
-        except OSError as e2:
-            raise FontError(f"cannot write the font cache in {moved.parent} ({e2.strerror or e2})") from None
-        return moved
+    try:
+        write_all(moved)
+    except OSError as e:
+        raise FontError(f"cannot write the font cache in {moved.parent} ({e.strerror or e})") from None
+    return moved
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
@@ -646,9 +656,12 @@ def prepare(fontset: FontSet, charset: str, cache_dir: Path | None = None) -> Pr
     return PreparedFonts(regular=targets[fontset.regular], bold=targets[fontset.bold])
 
 
+RECORD_SUFFIX = ".sha256"
+
+
 def _record(target: Path) -> Path:
     """Next to each prepared font: its size and sha256, written after the font itself."""
-    return target.with_name(target.name + ".sha256")
+    return target.with_name(target.name + RECORD_SUFFIX)
 
 
 def _cache_hit(target: Path) -> bool:
@@ -671,20 +684,7 @@ def _cache_hit(target: Path) -> bool:
 def _store_font(target: Path, data: bytes) -> Path:
     """Write a prepared font and its record; to the fallback folder when the cache cannot take them."""
     record = f"{len(data)} {hashlib.sha256(data).hexdigest()}\n".encode()
-    try:
-        _atomic_write(target, data)
-        _atomic_write(_record(target), record)
-        return target
-    except OSError as e:
-        if _fallback_dir is not None and target.parent == _fallback_dir:
-            raise FontError(f"cannot write the font cache in {target.parent} ({e.strerror or e})") from None
-        moved = _use_fallback(target, e) / target.name
-    try:
-        _atomic_write(moved, data)
-        _atomic_write(_record(moved), record)
-    except OSError as e:
-        raise FontError(f"cannot write the font cache in {moved.parent} ({e.strerror or e})") from None
-    return moved
+    return _cache_write_files(target, [("", data), (RECORD_SUFFIX, record)])
 
 
 @contextmanager

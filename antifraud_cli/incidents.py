@@ -17,7 +17,8 @@ from pathlib import Path
 
 from .errors import Location, Problem
 from .paths import display
-from .roster import _csv_sheets, _key, _xlsx_sheets
+from .roster import _key, read_sheets
+from .roster import _find_header as find_header
 
 COLUMNS = {
     "date": ("date", "日期", "发案日期", "案发日期", "报案日期", "发案时间", "时间"),
@@ -54,15 +55,7 @@ def load_incidents(path: Path, root: Path | None, cases: dict, units: list) -> I
     """Incidents from a CSV/XLSX file; `cases` and `units` are the project's, to resolve types and villages."""
     shown = display(path, root)
     log = IncidentLog(file=shown)
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        sheets, problems = _xlsx_sheets(path, shown)
-    elif suffix in (".csv", ".txt", ".tsv"):
-        sheets, problems = _csv_sheets(path, shown)
-    else:
-        log.problems.append(Problem(Location(shown), f"incidents must be a .csv or .xlsx file, not '{path.suffix}'",
-                                    "in Excel or WPS: 另存为 → .xlsx, or CSV UTF-8"))
-        return log
+    sheets, problems = read_sheets(path, shown, "incidents")
     if problems:
         log.problems += problems
         return log
@@ -78,21 +71,8 @@ def load_incidents(path: Path, root: Path | None, cases: dict, units: list) -> I
 
 
 def _find_header(rows):
-    seen = 0
-    for i, (_, cells) in enumerate(rows):
-        if not any(cells):
-            continue
-        seen += 1
-        if seen > HEADER_SEARCH_ROWS:
-            return None
-        columns: dict[str, int] = {}
-        for j, cell in enumerate(cells):
-            col = _ALIASES.get(_key(cell)) if cell else None
-            if col and col not in columns:
-                columns[col] = j
-        if len(columns) >= 2:
-            return i, columns
-    return None
+    found = find_header(rows, _ALIASES, HEADER_SEARCH_ROWS)  # the roster's: the same offices type both
+    return found[:2] if found else None
 
 
 def _read(rows, found, shown: str, cases: dict, units: list, log: IncidentLog) -> None:

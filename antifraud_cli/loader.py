@@ -83,15 +83,8 @@ def load_project(root: Path | None = None) -> Project:
     officers: list[Officer] = list(config.officers) if config else []
     notes: list[Problem] = []
     if config and config.roster:
-        roster_path = root / config.roster
-        if not roster_path.is_file():
-            problems.add(config.where("roster"), f"roster file '{config.roster}' not found",
-                         "put it in the project folder or fix the path")
-        elif not roster_path.resolve().is_relative_to(root.resolve()):
-            # the roster's cells appear in messages and on the cards: read it only from the project itself
-            problems.add(config.where("roster"), f"roster '{config.roster}' is outside the project folder",
-                         "copy the roster into the project folder and name it by its path there")
-        else:
+        roster_path = _project_file(root, config, "roster", problems)
+        if roster_path is not None:
             files.append(roster_path)
             roster = load_roster(roster_path, root, taken={u.id for u in units})
             problems.extend(roster.problems)
@@ -239,17 +232,26 @@ def _check_spoken(cases, problems: ProblemList) -> None:
                 problems.add(case.where(*where), f"{case.path_of(*where)}: {message}", hint)
 
 
+def _project_file(root: Path, config, field: str, problems: ProblemList) -> Path | None:
+    """A data file antifraud.yaml names (roster, incidents): it must exist inside the project folder, since
+    its cells appear in messages and on the outputs."""
+    name = getattr(config, field)
+    path = root / name
+    if not path.is_file():
+        problems.add(config.where(field), f"{field} file '{name}' not found", "put it in the project folder or fix the path")
+    elif not path.resolve().is_relative_to(root.resolve()):
+        problems.add(config.where(field), f"{field} '{name}' is outside the project folder",
+                     "copy the file into the project folder and name it by its path there")
+    else:
+        return path
+    return None
+
+
 def _load_incidents(root: Path, config, cases, units, problems: ProblemList, files: list[Path]):
     if not config or not config.incidents:
         return None
-    path = root / config.incidents
-    if not path.is_file():
-        problems.add(config.where("incidents"), f"incidents file '{config.incidents}' not found",
-                     "put it in the project folder or fix the path")
-    elif not path.resolve().is_relative_to(root.resolve()):
-        problems.add(config.where("incidents"), f"incidents '{config.incidents}' is outside the project folder",
-                     "copy the file into the project folder and name it by its path there")
-    else:
+    path = _project_file(root, config, "incidents", problems)
+    if path is not None:
         files.append(path)
         log = load_incidents(path, root, cases, units)
         problems.extend(log.problems)

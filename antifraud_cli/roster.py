@@ -51,17 +51,21 @@ class Roster:
     notes: list[Problem] = field(default_factory=list)     # worth knowing, shown by `check`
 
 
+def read_sheets(path: Path, shown: str, what: str) -> tuple[list, list[Problem]]:
+    """The sheets (name, [(row number, cells)]) of a CSV or XLSX file an office keeps, or the problems."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_sheets(path, shown)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _csv_sheets(path, shown)
+    return [], [Problem(Location(shown), f"{what} must be a .csv or .xlsx file, not '{path.suffix}'",
+                        "in Excel or WPS: 另存为 → .xlsx, or CSV UTF-8")]
+
+
 def load_roster(path: Path, root: Path | None = None, taken: set[str] = frozenset()) -> Roster:
     """Units and officers from a roster file. `taken`: unit ids defined elsewhere (made ids avoid them)."""
     shown = display(path, root)
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        sheets, problems = _xlsx_sheets(path, shown)
-    elif suffix in (".csv", ".txt", ".tsv"):
-        sheets, problems = _csv_sheets(path, shown)
-    else:
-        return Roster(problems=[Problem(Location(shown), f"roster must be a .csv or .xlsx file, not '{path.suffix}'",
-                                        "in Excel or WPS: 另存为 → .xlsx, or CSV UTF-8")])
+    sheets, problems = read_sheets(path, shown, "roster")
     if problems:
         return Roster(problems=problems)
     roster = Roster()
@@ -82,19 +86,22 @@ def load_roster(path: Path, root: Path | None = None, taken: set[str] = frozense
 
 # ---------- the header
 
-def _find_header(rows: list[tuple[int, list[str]]]):
-    """(index in rows, {column: cell index}, ignored header cells) of the first row naming two or more columns."""
+def _find_header(rows: list[tuple[int, list[str]]], aliases: dict[str, str] | None = None,
+                 limit: int = HEADER_SEARCH_ROWS):
+    """(index in rows, {column: cell index}, ignored header cells) of the first row naming two or more columns
+    (`aliases`: header text, keyed by _key, -> column; the roster's by default). Also used for incidents."""
+    aliases = _ALIASES if aliases is None else aliases
     seen = 0
     for i, (_, cells) in enumerate(rows):
         if not any(cells):
             continue
         seen += 1
-        if seen > HEADER_SEARCH_ROWS:
+        if seen > limit:
             return None
         columns: dict[str, int] = {}
         extra: list[str] = []
         for j, cell in enumerate(cells):
-            col = _ALIASES.get(_key(cell)) if cell else None
+            col = aliases.get(_key(cell)) if cell else None
             if col and col not in columns:
                 columns[col] = j
             elif cell:
