@@ -323,6 +323,22 @@ def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, j
         report.stale += report.removed
     elif not failures:  # prune; remember the outputs just hashed so the next no-op hashes nothing
         report.removed = writer.commit(report.removed, clock)
+        _remember(project, options, clock, jobs, out)
+
+
+def _remember(project: Project, options: BuildOptions, clock: BuildClock, jobs: list[Job], out: Path) -> None:
+    """What this build read and made, so that the same build next time can be known to be a no-op without
+    loading anything (fastpath)."""
+    from . import fastpath
+    from .paths import builtin_dir
+
+    fontset = fontset_for(project)
+    files = [*project.files, *(p for d in project.template_dirs for p in d.iterdir() if p.is_file()),
+             Path(fontset.regular.path), Path(fontset.bold.path)]
+    kinds = ("cases", "audiences", "products", "templates")
+    folders = [builtin_dir(k) for k in kinds] + [project.root / k for k in kinds]
+    chosen = fastpath.selection(project.root, out, options.audiences, options.products, options.units, options.shard)
+    fastpath.record(out, chosen, clock.day.isoformat(), files, folders, [job.path for job in jobs])
 
 
 def check_project(project: Project, clock: BuildClock | None = None) -> str:

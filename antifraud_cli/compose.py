@@ -26,6 +26,7 @@ from .loader import Project
 from .paths import display
 from .photos import digest_of_images
 from .plan import Job, officer_ids
+from .selfhash import tool_digest
 
 OUTPUT_BUDGET = 4_000_000  # characters of layout document a template may write
 TIME_BUDGET = 20.0  # seconds one template render may take
@@ -230,27 +231,12 @@ def with_fingerprint(project: Project, job: Job, docs: list[str], fonts_digest: 
     return replace(job, fingerprint=fingerprint(project, job, docs, fonts_digest))
 
 
-@lru_cache(maxsize=1)
-def tool_digest() -> str:
-    """The tool's version, its own code and ReportLab's version: editing antifraud never leaves stale outputs."""
-    import reportlab
-
-    h = hashlib.sha256(f"antifraud {__version__}\0reportlab {reportlab.Version}\0".encode())
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
-
-
 def inputs_digest(project: Project, day, fonts_digest: str) -> str:
     """A hash of everything composing can read: every data file, every template, the build day, the fonts
     and the tool (with Jinja). When it matches what an output was last composed from, that output's
     composed document, and so its fingerprint, cannot have changed: a no-op build skips composing."""
-    from importlib.util import find_spec
-
     h = hashlib.sha256(f"{day.isoformat()}\0{fonts_digest}\0{tool_digest()}\0".encode())
-    jinja = find_spec("jinja2")  # its version, without importing it
-    paths = list(project.files) + ([Path(jinja.origin)] if jinja and jinja.origin else [])
+    paths = list(project.files)
     for folder in project.template_dirs:
         paths += sorted(p for p in folder.iterdir() if p.is_file())
     for path in paths:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from antifraud_cli.cli import cli
 
-from conftest import STATION, invoke, write_files
+from conftest import CASE, STATION, invoke, write_files
 from pdfcheck import boxes_mm, page_text
 
 NOTICE_SPEC = """\
@@ -183,7 +183,10 @@ def test_check_lists_exactly_the_outputs_whose_print_changed(make_project, monke
     # the tool's own code: everything
     from antifraud_cli import compose
 
+    from antifraud_cli import selfhash
+
     monkeypatch.setattr(compose, "tool_digest", lambda: "edited")
+    monkeypatch.setattr(selfhash, "tool_digest", lambda: "edited")  # the fast no-op path's key too
     assert stale(invoke(root, "build", *args, "--check").output) == kit
 
 
@@ -358,3 +361,32 @@ def test_large_builds_go_in_batches_and_fail_whole(make_project, monkeypatch):
     failed = invoke(root, "build", "-a", "elderly", "-a", "students", "-j", "1")
     assert failed.exit_code == 1 and "nothing was written" in failed.output
     assert digests(root / "dist") == before
+
+
+def test_the_same_build_on_the_same_files_is_known_to_be_a_no_op_without_loading(make_project, monkeypatch):
+    from antifraud_cli import loader, write
+
+    monkeypatch.setattr(write, "RACY_NS", 0)  # outputs written a moment ago are trusted at once (no wall clock)
+    root = make_project({"antifraud.yaml": STATION})
+    args = ("build", "-a", "elderly", "-p", "card", "-p", "poster", "-j", "1")
+    assert invoke(root, *args).exit_code == 0
+    assert "nothing to do" in invoke(root, *args).output  # the full no-op path stamps the outputs
+    loads = []
+    real = loader.load_project
+    monkeypatch.setattr(loader, "load_project", lambda *a, **k: loads.append(1) or real(*a, **k))
+    again = invoke(root, *args)
+    assert "nothing to do: all 2 outputs up to date" in again.output and loads == []
+    assert invoke(root, "build", "-p", "poster", "-p", "card", "-a", "elderly", "--check").exit_code == 0
+    assert loads == []  # the order of the options does not matter, --check too
+
+    # anything else takes the full path: another selection, a new file, an edited one, a touched output
+    assert "built 1" in invoke(root, "build", "-a", "elderly", "-p", "leaflet", "-j", "1").output and len(loads) == 1
+    assert "nothing to do" in invoke(root, *args).output and len(loads) == 2
+    write_files(root, {"cases/local.yaml": CASE.format(id="local")})
+    assert "built" in invoke(root, *args).output and len(loads) == 3  # a local case leads the poster now
+    write_files(root, {"antifraud.yaml": STATION.replace("新城路1号", "新城路2号")})
+    assert "built 1" in invoke(root, *args).output  # the address is on the poster, not on the card
+    card = root / "dist/elderly/card.pdf"
+    card.write_bytes(card.read_bytes() + b"%")
+    assert "built 1" in invoke(root, *args).output
+    assert invoke(root, "build", "-a", "elderly", "-p", "card", "-p", "poster", "--check").exit_code == 0

@@ -1,0 +1,93 @@
+"""The no-op build without loading the project.
+
+After each build, OUT/.antifraud/last-build.json records a key: a hash of the command's selection, the build
+day, the tool's code and every file the build read (data, templates, fonts, photos, rosters) with the
+listing of every folder they came from. When the next `build` has the same key and every output it made is
+still the file that was written (size, times and inode as the stat index recorded them), nothing can have
+changed: it says so without importing YAML, pydantic, Jinja or ReportLab. Anything else (a new file, an
+edited one, a touched output, another selection) takes the full path, which decides exactly what is stale.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from . import selfhash
+
+RECORD = "last-build.json"
+
+
+def build_key(selection: dict, day: str, files: list[str], folders: list[str]) -> str | None:
+    """The key of a build, or None when a file it read is gone."""
+    from .fonts import FontError, _file_hash  # big files' hashes are remembered by size and mtime
+
+    h = hashlib.sha256(json.dumps({"selection": selection, "day": day, "tool": selfhash.tool_digest()},
+                                  sort_keys=True, ensure_ascii=False).encode())
+    for name in files:
+        path = Path(name)
+        try:
+            size = path.stat().st_size
+            digest = _file_hash(path) if size > 1 << 20 else hashlib.sha256(path.read_bytes()).hexdigest()
+        except (OSError, FontError):
+            return None
+        h.update(f"{name}\0{digest}\0".encode())
+    for name in folders:  # a file added to cases/ or templates/ changes the listing
+        try:
+            listing = sorted(os.listdir(name))
+        except OSError:
+            listing = ["(none)"]
+        h.update(f"{name}\0{chr(0).join(listing)}\0".encode())
+    return h.hexdigest()
+
+
+def record(out: Path, selection: dict, day: str, files: list[Path], folders: list[Path],
+           outputs: list[str]) -> None:
+    """Remember what this build read and made (best effort: without it the next build takes the full path)."""
+    from .write import STATE
+
+    files_s = sorted({str(Path(f).resolve()) for f in files})
+    folders_s = sorted({str(Path(f).resolve()) for f in folders})
+    key = build_key(selection, day, files_s, folders_s)
+    target = out / STATE / RECORD
+    try:
+        if key is None:
+            target.unlink(missing_ok=True)
+            return
+        tmp = target.with_name(f"{RECORD}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"key": key, "files": files_s, "folders": folders_s, "outputs": sorted(outputs)},
+                                  ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError:
+        pass
+
+
+def up_to_date(out: Path, selection: dict, day: str) -> int | None:
+    """How many outputs the last build made, when this same build would change nothing; else None."""
+    from .write import MANIFEST, STATE, _load_index, _stamp
+
+    try:
+        last = json.loads((out / STATE / RECORD).read_text(encoding="utf-8"))
+        entries = {e["path"]: e for e in json.loads((out / MANIFEST).read_text(encoding="utf-8"))["outputs"]}
+        files, folders, outputs = list(last["files"]), list(last["folders"]), list(last["outputs"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if build_key(selection, day, files, folders) != last.get("key"):
+        return None
+    index = _load_index(out)
+    for path in outputs:
+        entry = entries.get(path)
+        try:
+            st = os.stat(out / path)
+        except (OSError, ValueError):
+            return None
+        if entry is None or index.get(path) != _stamp(st, entry.get("sha256")):
+            return None
+    return len(outputs)
+
+
+def selection(root: Path, out: Path, audiences, products, units, shard) -> dict:
+    """What a build command asks for, as the key sees it (the order of -a/-p/-u does not matter)."""
+    return {"project": str(Path(root).resolve()), "out": str(Path(out).resolve()), "audiences": sorted(audiences),
+            "products": sorted(products), "units": sorted(units), "shard": list(shard) if shard else None}
