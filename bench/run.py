@@ -263,7 +263,7 @@ def villages(root: Path, n: int) -> Path:
         "station: {name: 新城派出所, authority: 韩城市公安局, phone: \"0913-5212110\", address: 新城路1号}\n"
         "roster: officers.csv\n", encoding="utf-8")
     rows = ["unit_id,unit_name,name,title,phone"]
-    rows += [f"v{i:04d},第{i:04d}村,民警{i % 100:02d}号,社区民警,138{i:08d}" for i in range(n)]
+    rows += [f"v{i:04d},第{i:04d}村,民警{i:04d}号,社区民警,138{i:08d}" for i in range(n)]
     (root / "officers.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return root
 
