@@ -390,3 +390,14 @@ def test_the_same_build_on_the_same_files_is_known_to_be_a_no_op_without_loading
     card.write_bytes(card.read_bytes() + b"%")
     assert "built 1" in invoke(root, *args).output
     assert invoke(root, "build", "-a", "elderly", "-p", "card", "-p", "poster", "--check").exit_code == 0
+
+
+def test_the_wallet_card_carries_the_officers_own_qr_code(make_project):
+    from pdfcheck import decode_qr
+
+    root = make_project({"antifraud.yaml": STATION + 'officers:\n  - {name: 李明, phone: "13800001111", '
+                         'qr: {url: "https://u.wechat.com/liming", caption: 扫码加李警官微信}}\n'})
+    assert invoke(root, "build", "-a", "elderly", "-p", "card", "-j", "1").exit_code == 0
+    card = root / "dist/elderly/card.pdf"
+    assert "扫码加李警官微信" in page_text(card)[1]
+    assert decode_qr(card, 1) == ["https://u.wechat.com/liming"]
