@@ -10,7 +10,8 @@ from pathlib import Path
 
 from . import fonts as fontlib
 from .clock import BuildClock, build_clock
-from .compose import compose_job, inputs_digest, with_fingerprint
+from . import fastpath
+from .compose import compose_job, with_fingerprint
 from .errors import AntifraudError, Location, Problem
 from .loader import Project
 from .paths import display
@@ -176,12 +177,13 @@ def render_job(work: tuple[Job, list[str], str]) -> tuple[Job, bytes | None, lis
             from .textout import render_text
 
             return job, render_text(docs, spec, origin), []
-        data = render_document([parse(xml, origin) for xml in docs], fonts, origin, _WORKER["epoch"],
-                               spec.sizes[job.size], spec.pages, root=project.root, colour=spec.colour)
+        nodes = [parse(xml, origin) for xml in docs]
+        data = render_document(nodes, fonts, origin, _WORKER["epoch"], spec.sizes[job.size], spec.pages,
+                               root=project.root, colour=spec.colour)
         if spec.format == "png":  # a screen image: the page rasterised, its text as the PNG's description
             from .raster import layout_text, png_from_pdf
 
-            data = png_from_pdf(data, spec.width_px, layout_text([parse(xml, origin) for xml in docs]))
+            data = png_from_pdf(data, spec.width_px, layout_text(nodes))
         return job, data, []
     except AntifraudError as e:
         return job, None, e.problems
@@ -258,12 +260,12 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
     start = time.perf_counter()
     report = BuildReport(check=options.check)
     clock = options.clock or build_clock()
-    fonts = font_digest(project)
-    inputs = inputs_digest(project, clock.day, fonts)
+    read = input_files(project)
+    inputs = fastpath.inputs_digest(clock.day.isoformat(), *read) or ""
     jobs = [replace(job, inputs=inputs) for job in plan_jobs(project, options, clock)]
     with OutputWriter(Path(options.out), check=options.check) as writer:  # locks OUT; on failure OUT is as it was
         try:
-            _build_into(writer, project, options, jobs, clock, report, reporter)
+            _build_into(writer, project, options, jobs, clock, report, reporter, read)
         finally:
             report.warnings += writer.warnings
     report.seconds = time.perf_counter() - start
@@ -271,12 +273,13 @@ def build_project(project: Project, options: BuildOptions, reporter=None) -> Bui
 
 
 def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, jobs: list[Job], clock: BuildClock,
-                report: BuildReport, reporter) -> None:
+                report: BuildReport, reporter, read: tuple[list[str], list[str]]) -> None:
     out, manifest = writer.out, writer.manifest
+    fonts = font_digest(project)
     # outputs last composed from these very inputs print what they printed: no need to compose them
     unchanged = [] if options.force else [
         replace(job, fingerprint=manifest.entries[job.path]["fingerprint"]) for job in jobs
-        if manifest.entries.get(job.path, {}).get("inputs") == job.inputs]
+        if job.inputs and manifest.entries.get(job.path, {}).get("inputs") == job.inputs]
     skip = {job.path for job in unchanged if manifest.is_fresh(out, job)}
     damaged = {job.path for job in unchanged} - skip  # same print, but the file is missing or changed
     report.up_to_date += sorted(skip)
@@ -286,7 +289,7 @@ def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, j
     if reporter and pending and rendering:
         reporter.start(len(pending))
     for first in range(0, len(pending), BATCH):
-        composed, broken = compose_jobs(project, pending[first:first + BATCH], clock, font_digest(project))
+        composed, broken = compose_jobs(project, pending[first:first + BATCH], clock, fonts)
         if broken:  # a template or data problem: keep composing to list them all, render nothing more
             failures += broken
             rendering = False
@@ -309,7 +312,6 @@ def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, j
         with closing(run_jobs(project, state, todo, workers, clock.epoch, reporter)) as results:
             for job, data, problems in results:
                 if data is None:
-                    report.failed.append(job.path)
                     failures.append((job, problems))
                     rendering = False  # the build fails: the rest need not be rendered
                 else:
@@ -323,22 +325,21 @@ def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, j
         report.stale += report.removed
     elif not failures:  # prune; remember the outputs just hashed so the next no-op hashes nothing
         report.removed = writer.commit(report.removed, clock)
-        _remember(project, options, clock, jobs, out)
+        # so that the same build next time is known to be a no-op without loading anything (fastpath)
+        chosen = fastpath.selection(project.root, out, options.audiences, options.products, options.units,
+                                    options.shard)
+        fastpath.record(out, chosen, jobs[0].inputs if jobs else "", *read, [job.path for job in jobs])
 
 
-def _remember(project: Project, options: BuildOptions, clock: BuildClock, jobs: list[Job], out: Path) -> None:
-    """What this build read and made, so that the same build next time can be known to be a no-op without
-    loading anything (fastpath)."""
-    from . import fastpath
+def input_files(project: Project) -> tuple[list[str], list[str]]:
+    """Every file a build reads (data, rosters, photos, templates, fonts) and the folders they are found in."""
     from .paths import builtin_dir
 
     fontset = fontset_for(project)
     files = [*project.files, *(p for d in project.template_dirs for p in d.iterdir() if p.is_file()),
              Path(fontset.regular.path), Path(fontset.bold.path)]
     kinds = ("cases", "audiences", "products", "templates")
-    folders = [builtin_dir(k) for k in kinds] + [project.root / k for k in kinds]
-    chosen = fastpath.selection(project.root, out, options.audiences, options.products, options.units, options.shard)
-    fastpath.record(out, chosen, clock.day.isoformat(), files, folders, [job.path for job in jobs])
+    return fastpath.input_files(files, [builtin_dir(k) for k in kinds] + [project.root / k for k in kinds])
 
 
 def check_project(project: Project, clock: BuildClock | None = None) -> str:

@@ -205,14 +205,6 @@ def compose_xml(project: Project, job: Job, day, cell=None) -> tuple[str, str]:
         _BUDGET.pop()
 
 
-def compose(project: Project, job: Job, day):
-    """The job's parsed layout documents and their origin, for the renderer."""
-    from .layoutdoc import parse
-
-    docs, origin = compose_job(project, job, day)
-    return [parse(xml, origin) for xml in docs], origin
-
-
 _SRC_ATTR = re.compile(r' src="[^"]*"')
 
 
@@ -229,22 +221,6 @@ def fingerprint(project: Project, job: Job, docs: list[str], fonts_digest: str) 
 
 def with_fingerprint(project: Project, job: Job, docs: list[str], fonts_digest: str) -> Job:
     return replace(job, fingerprint=fingerprint(project, job, docs, fonts_digest))
-
-
-def inputs_digest(project: Project, day, fonts_digest: str) -> str:
-    """A hash of everything composing can read: every data file, every template, the build day, the fonts
-    and the tool (with Jinja). When it matches what an output was last composed from, that output's
-    composed document, and so its fingerprint, cannot have changed: a no-op build skips composing."""
-    h = hashlib.sha256(f"{day.isoformat()}\0{fonts_digest}\0{tool_digest()}\0".encode())
-    paths = list(project.files)
-    for folder in project.template_dirs:
-        paths += sorted(p for p in folder.iterdir() if p.is_file())
-    for path in paths:
-        try:
-            h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
-        except OSError:
-            h.update(str(path).encode() + b"\0unreadable\0")
-    return h.hexdigest()
 
 
 def _template_location(error: BaseException, fallback: str) -> Location:

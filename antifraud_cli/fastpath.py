@@ -19,12 +19,13 @@ from . import selfhash
 RECORD = "last-build.json"
 
 
-def build_key(selection: dict, day: str, files: list[str], folders: list[str]) -> str | None:
-    """The key of a build, or None when a file it read is gone."""
+def inputs_digest(day: str, files: list[str], folders: list[str]) -> str | None:
+    """A hash of everything a build reads: the day, the tool's code and every file with the listing of every
+    folder they came from; None when a file is gone. Each manifest entry keeps it too (`inputs`): when it has
+    not changed, an output's composed document cannot have changed either."""
     from .fonts import FontError, _file_hash  # big files' hashes are remembered by size and mtime
 
-    h = hashlib.sha256(json.dumps({"selection": selection, "day": day, "tool": selfhash.tool_digest()},
-                                  sort_keys=True, ensure_ascii=False).encode())
+    h = hashlib.sha256(f"{day}\0{selfhash.tool_digest()}\0".encode())
     for name in files:
         path = Path(name)
         try:
@@ -42,22 +43,24 @@ def build_key(selection: dict, day: str, files: list[str], folders: list[str]) -
     return h.hexdigest()
 
 
-def record(out: Path, selection: dict, day: str, files: list[Path], folders: list[Path],
-           outputs: list[str]) -> None:
+def build_key(selection: dict, inputs: str) -> str:
+    """The key of a build: what it was asked for, on which inputs."""
+    return hashlib.sha256(json.dumps({"selection": selection, "inputs": inputs}, sort_keys=True,
+                                     ensure_ascii=False).encode()).hexdigest()
+
+
+def record(out: Path, selection: dict, inputs: str, files: list[str], folders: list[str], outputs: list[str]) -> None:
     """Remember what this build read and made (best effort: without it the next build takes the full path)."""
     from .write import STATE
 
-    files_s = sorted({str(Path(f).resolve()) for f in files})
-    folders_s = sorted({str(Path(f).resolve()) for f in folders})
-    key = build_key(selection, day, files_s, folders_s)
     target = out / STATE / RECORD
     try:
-        if key is None:
+        if not inputs:
             target.unlink(missing_ok=True)
             return
         tmp = target.with_name(f"{RECORD}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": key, "files": files_s, "folders": folders_s, "outputs": sorted(outputs)},
-                                  ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json.dumps({"key": build_key(selection, inputs), "files": files, "folders": folders,
+                                   "outputs": sorted(outputs)}, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, target)
     except OSError:
         pass
@@ -73,7 +76,8 @@ def up_to_date(out: Path, selection: dict, day: str) -> int | None:
         files, folders, outputs = list(last["files"]), list(last["folders"]), list(last["outputs"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    if build_key(selection, day, files, folders) != last.get("key"):
+    inputs = inputs_digest(day, files, folders)
+    if inputs is None or build_key(selection, inputs) != last.get("key"):
         return None
     index = _load_index(out)
     for path in outputs:
@@ -85,6 +89,11 @@ def up_to_date(out: Path, selection: dict, day: str) -> int | None:
         if entry is None or index.get(path) != _stamp(st, entry.get("sha256")):
             return None
     return len(outputs)
+
+
+def input_files(files, folders) -> tuple[list[str], list[str]]:
+    """The files and folders a build read, as the digest names them: resolved, sorted, once each."""
+    return sorted({str(Path(f).resolve()) for f in files}), sorted({str(Path(f).resolve()) for f in folders})
 
 
 def selection(root: Path, out: Path, audiences, products, units, shard) -> dict:

@@ -25,7 +25,7 @@ class Job:
     officer: str | None = None  # the officer (id) the output is for, when not the unit's own
     cells: tuple[tuple[str | None, str | None], ...] = ()  # a sheet of different cards: (unit, officer) each
     fingerprint: str = ""  # set once composed: a hash of exactly what the renderer receives
-    inputs: str = ""  # compose.inputs_digest of the build: equal to the manifest's, composing can be skipped
+    inputs: str = ""  # fastpath.inputs_digest of the build: equal to the manifest's, composing can be skipped
 
 
 def resolve(requested: list[str], known: list[str], kind: str) -> list[str]:
@@ -102,10 +102,7 @@ def make_jobs(project: Project, audiences: list[str], products: list[str], units
     for pid in product_ids:
         spec = project.products[pid]
         size = (defaults.size_for(pid) if defaults else None) or spec.default_size
-        once = spec.per == "station" or (spec.cells == "units" and project.units)
-        if spec.per == "station" and units:  # -u asks for the station's product of those units only
-            once = False
-        for unit in ([None] if once else unit_list):
+        for unit in _places(project, spec, unit_list, by_unit=bool(units)):
             folder = [unit.id] if unit else []
             for aid in _audience_ids(spec, audience_ids, asked):
                 count = case_count(project, aid, pid)
@@ -126,15 +123,23 @@ def _audience_ids(spec, chosen: list[str], asked: bool) -> list[str]:
 def existing_outputs(project: Project) -> set[str]:
     """The path of every output the project could build (any audience, product, unit or officer): what
     pruning keeps."""
-    units = [u.id for u in project.units] or [None]
+    units = list(project.units) or [None]
     out = set()
     for spec in project.products.values():
-        once = spec.per == "station" or (spec.cells == "units" and project.units)
-        places = ([None] + (units if spec.per == "station" and project.units else [])) if once else units
-        for unit in places:  # a station product may also have been built per unit (-u)
+        places = _places(project, spec, units, by_unit=False)
+        if spec.per == "station":  # a station product may also have been built per unit (-u)
+            places += _places(project, spec, units, by_unit=True)
+        for unit in places:
             for aid in (project.audiences if spec.per == "audience" else [spec.audience]):
-                out.update(v["path"] for v in _variants(project, spec, aid, [unit] if unit else []))
+                out.update(v["path"] for v in _variants(project, spec, aid, [unit.id] if unit else []))
     return out
+
+
+def _places(project: Project, spec, units: list, by_unit: bool) -> list:
+    """The units one product is built for: each of `units`; or once (None) for a station product (unless
+    `-u` asked for units: `by_unit`) and for a sheet holding every unit's card."""
+    once = not by_unit if spec.per == "station" else spec.cells == "units" and bool(project.units)
+    return [None] if once else list(units)
 
 
 def shard(jobs: list[Job], k: int, n: int) -> list[Job]:
