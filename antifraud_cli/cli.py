@@ -165,13 +165,13 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
 
     shard_pair = _parse_shard(shard)
     clock = build_clock(date)  # a bad --date or SOURCE_DATE_EPOCH stops here, before anything is read or written
+    root = obj.project_dir or Path.cwd()
+    out = out if out.is_absolute() else root / out  # --project p: p/dist, whatever the current folder
     if not force:  # the same build as last time, on the same files: known to be a no-op without loading anything
         from . import fastpath
 
         start = time.perf_counter()
-        root = obj.project_dir or Path.cwd()
-        where = out if out.is_absolute() else root / out
-        count = fastpath.up_to_date(where, fastpath.selection(root, where, audiences, products, units, shard_pair),
+        count = fastpath.up_to_date(out, fastpath.selection(root, out, audiences, products, units, shard_pair),
                                     clock.day.isoformat())
         if count is not None:
             click.echo(f"all {count} outputs up to date" if check_only else
@@ -181,7 +181,6 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
     from .progress import Reporter
 
     project = obj.load()
-    out = out if out.is_absolute() else project.root / out  # --project p: p/dist, whatever the current folder
     options = BuildOptions(audiences=list(audiences), products=list(products), units=list(units), out=out,
                            jobs=jobs, force=force, check=check_only, shard=shard_pair, clock=clock)
     reporter = Reporter(verbose=obj.verbose)
