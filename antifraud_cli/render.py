@@ -29,13 +29,15 @@ from .errors import AntifraudError, Location, Problem, ProblemList
 from .icons import ICON_NAMES, draw_icon
 from .layoutdoc import Node
 from .qrcheck import check_payload
-from .typography import Paragraph, Run
+from .typography import Run, paragraph
 
 MM = 72 / 25.4
 PAGE_SIZES = {"A2": (420, 594), "A3": (297, 420), "A4": (210, 297), "A5": (148, 210), "card": (90, 54)}
 MARKS_SLUG = 10.0  # mm of paper outside the trim edge that holds the crop marks
 REGISTRATION = (1.0, 1.0, 1.0, 1.0)  # crop marks print on every plate
 MAX_PAGE_PT = 14400  # 200 in: the largest page PDF readers take in default units (bigger: /UserUnit)
+CLEAN_CACHE = 8192
+_CLEAN: set = set()  # texts whose colours and glyphs passed the checks (same runs, background, fonts, contrast)
 SRC_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?: \((?P<field>[^)]*)\))?$")
 
 
@@ -81,9 +83,7 @@ class Renderer:
         self.trim_w, self.trim_h = page_size(doc)
         self.bleed = doc.attr("bleed")
         self.slug = MARKS_SLUG if doc.attr("marks") == "crop" else self.bleed
-        self._lines: dict = {}
-        self._paragraphs: dict = {}
-        self._checked: set = set()
+        self._runs: dict = {}  # (node, inherited style) -> its runs at 1 pt
         self.content_problems = ProblemList()  # colours and glyphs: the same at every scale
         self.overprint = not self.screen  # solid black text overprints (see draw_lines); screens have no plates
 
@@ -199,41 +199,43 @@ class Renderer:
 
     def check_text(self, node: Node, style: Style, size: float, runs: list[Run]) -> None:
         self.check_size(node, size)
-        self.check_content(node, style, runs)
+        self.check_content(node, style, tuple(runs))
 
-    def check_content(self, node: Node, style: Style, runs: list[Run]) -> None:
-        key = (id(node), style.background, tuple(r.style for r in runs))
-        if key not in self._checked:  # colour and glyphs do not change when fit-to-frame rescales the text
-            self._checked.add(key)
-            self._check_colour_and_glyphs(node, style, runs)
+    def check_content(self, node: Node, style: Style, runs: tuple[Run, ...]) -> None:
+        # font names are content hashes, so they stand for the coverage set (cheap to compare, unlike the set)
+        key = (runs, style.background, self.fonts.regular, self.fonts.bold, self.min_contrast)
+        if key not in _CLEAN:  # colours and glyphs: checked once per text, not at every scale or in every document
+            found = ProblemList()
+            self._check_colour_and_glyphs(node, style, runs, found)
+            if found:
+                self.content_problems.extend(found.items)
+            else:
+                if len(_CLEAN) >= CLEAN_CACHE:
+                    _CLEAN.clear()
+                _CLEAN.add(key)
 
-    def _check_colour_and_glyphs(self, node: Node, style: Style, runs: list[Run]) -> None:
+    def _check_colour_and_glyphs(self, node: Node, style: Style, runs: tuple[Run, ...], found: ProblemList) -> None:
         """Content problems: kept apart from layout problems, which fit-to-frame's trial layouts discard."""
         for run in runs:
             ratio = contrast_ratio(run.style, style.background)
             if ratio < self.min_contrast - 1e-6:
                 self.problem(node, f"text colour {run.style} on {style.background} has contrast {ratio:.1f}:1, "
                              f"below {self.min_contrast:g}:1", "use a darker text colour or a lighter background",
-                             into=self.content_problems)
+                             into=found)
             for ch in dict.fromkeys(run.text):  # each character once, in order
                 if ord(ch) not in self.fonts.covered and not ch.isspace():
                     self.problem(node, f"character U+{ord(ch):04X} '{ch}' is not in any configured font",
                                  "replace the character, or name a font that has it under `fonts:` in antifraud.yaml",
-                                 into=self.content_problems)
+                                 into=found)
 
     def text_lines(self, node: Node, style: Style, size: float, width_pt: float, align: str | None = None,
                    indent: float = 0.0):
-        key = (id(node), size, width_pt, align or style.align, indent)
-        lines = self._lines.get(key)
-        if lines is None:  # fit-to-frame lays the same text out again at several sizes: atomize once, at 1 pt
-            pkey = (id(node), style.weight, style.color, style.background)
-            para = self._paragraphs.get(pkey)
-            if para is None:
-                runs = self.runs(node, style, 1.0)
-                self.check_content(node, style, runs)  # colours and glyphs: the same at every size
-                para = self._paragraphs[pkey] = Paragraph(runs, measure)
-            lines = self._lines[key] = para.breaks(width_pt, align=align or style.align, first_indent=indent,
-                                                  scale=size)
+        key = (id(node), style.weight, style.color, style.background)
+        runs = self._runs.get(key)
+        if runs is None:  # fit-to-frame lays the same text out again at several sizes: atomize once, at 1 pt
+            runs = self._runs[key] = tuple(self.runs(node, style, 1.0))
+            self.check_content(node, style, runs)
+        lines = paragraph(runs, measure).breaks(width_pt, align=align or style.align, first_indent=indent, scale=size)
         self.check_size(node, size)
         return lines
 

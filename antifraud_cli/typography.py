@@ -47,6 +47,7 @@ frame width.
 from __future__ import annotations
 
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable, Hashable
@@ -58,6 +59,7 @@ __all__ = [
     "Line",
     "Breaks",
     "Paragraph",
+    "paragraph",
     "break_lines",
     "violations",
     "NO_LINE_START",
@@ -690,6 +692,7 @@ class Paragraph:
             e -= 1
         chars = chars[s:e]
         self.ctx = _Ctx(runs, measure)
+        self._breaks: dict[tuple, Breaks] = {}
         # newline-separated segments: (atoms, run index for an empty line's height)
         self.segments: list[tuple[list[_Atom], int]] = []
         if not chars:
@@ -718,7 +721,17 @@ class Paragraph:
 
     def breaks(self, width: float, *, align: str = "justify", first_indent: float = 0.0,
                scale: float = 1.0) -> Breaks:
-        """Where the lines break; their geometry is worked out only when a line is looked at."""
+        """Where the lines break; their geometry is worked out only when a line is looked at. Remembered: a
+        frame tries a few scales, and the documents of one audience set the same texts at the same widths."""
+        key = (width, align, first_indent, scale)
+        found = self._breaks.get(key)
+        if found is None:
+            if len(self._breaks) >= _BREAKS_PER_PARAGRAPH:
+                self._breaks.clear()
+            found = self._breaks[key] = self._break(width, align, first_indent, scale)
+        return found
+
+    def _break(self, width: float, align: str, first_indent: float, scale: float) -> Breaks:
         if align not in ("justify", "left", "center", "right"):
             raise ValueError(f"unknown align {align!r}")
         if not width > 0:
@@ -737,6 +750,26 @@ class Paragraph:
             for li, group in enumerate(broken):
                 groups.append((group, indent if li == 0 else 0.0, li == len(broken) - 1))
         return Breaks(self.ctx, groups, width, align, scale)
+
+
+_PARAGRAPHS: OrderedDict = OrderedDict()  # runs -> Paragraph, least recently used first
+PARAGRAPH_CACHE = 2048  # a leaflet sets about 60 texts; 7 audiences x 4 products share most of theirs
+_BREAKS_PER_PARAGRAPH = 32
+
+
+def paragraph(runs: tuple[Run, ...], measure: Measure) -> Paragraph:
+    """The Paragraph of these runs, shared by every document this process lays out (as Typst memoizes its
+    layout across compilations): the leaflets of one audience differ only in a few lines, so their other
+    texts are atomized, measured and broken once. Bounded: the least recently used are forgotten."""
+    key = (runs, measure)
+    para = _PARAGRAPHS.get(key)
+    if para is None:
+        para = _PARAGRAPHS[key] = Paragraph(list(runs), measure)
+        if len(_PARAGRAPHS) > PARAGRAPH_CACHE:
+            _PARAGRAPHS.popitem(last=False)
+    else:
+        _PARAGRAPHS.move_to_end(key)
+    return para
 
 
 class Breaks(Sequence):
