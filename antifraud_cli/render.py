@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as rl_canvas
 
 from . import __version__
-from .colors import cmyk, contrast_ratio, hex_rgb, overprints
+from .colors import cmyk, contrast_ratio, hex_rgb, k_only, overprints
 from .errors import AntifraudError, Location, Problem, ProblemList
 from .icons import ICON_NAMES, draw_icon
 from .layoutdoc import Node
@@ -36,6 +36,7 @@ PAGE_SIZES = {"A2": (420, 594), "A3": (297, 420), "A4": (210, 297), "A5": (148, 
 MARKS_SLUG = 10.0  # mm of paper outside the trim edge that holds the crop marks
 REGISTRATION = (1.0, 1.0, 1.0, 1.0)  # crop marks print on every plate
 MAX_PAGE_PT = 14400  # 200 in: the largest page PDF readers take in default units (bigger: /UserUnit)
+SMALL_TEXT_PT = 12.0  # below this, text prints from the black plate only (issue 14)
 CLEAN_CACHE = 8192
 _CLEAN: set = set()  # texts whose colours and glyphs passed the checks (same runs, background, fonts, contrast)
 SRC_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?: \((?P<field>[^)]*)\))?$")
@@ -197,8 +198,20 @@ class Renderer:
             self.problem(node, f"text at {size:g} pt is smaller than the minimum {self.min_size:g} pt for this audience",
                          "raise size= in the template")
 
+    def check_plates(self, node: Node, size: float, runs: tuple[Run, ...]) -> None:
+        """Small print text comes from the black plate alone: on three or four plates, the slightest
+        misregistration of the press blurs thin strokes into coloured fringes."""
+        if self.screen or size >= SMALL_TEXT_PT - 1e-6:
+            return
+        for colour in {run.style for run in runs}:
+            if not k_only(cmyk(colour)):
+                self.problem(node, f"text at {size:g} pt in {colour} would print from colour plates; text under "
+                             f"{SMALL_TEXT_PT:g} pt prints from the black plate alone",
+                             f"use black or a grey for small text, or set it at {SMALL_TEXT_PT:g} pt or more")
+
     def check_text(self, node: Node, style: Style, size: float, runs: list[Run]) -> None:
         self.check_size(node, size)
+        self.check_plates(node, size, tuple(runs))
         self.check_content(node, style, tuple(runs))
 
     def check_content(self, node: Node, style: Style, runs: tuple[Run, ...]) -> None:
@@ -237,6 +250,7 @@ class Renderer:
             self.check_content(node, style, runs)
         lines = paragraph(runs, measure).breaks(width_pt, align=align or style.align, first_indent=indent, scale=size)
         self.check_size(node, size)
+        self.check_plates(node, size, runs)
         return lines
 
     def draw_lines(self, c, lines, x: float, top: float, lead: float, size: float) -> None:
@@ -322,8 +336,8 @@ class Renderer:
             if items else 0
         laid = []
         for item, label in zip(items, labels):
-            label_runs = [Run(label, self.fonts.bold, size, marker_color)]
-            self.check_text(item, style, size, label_runs)
+            if label != "●":  # a bullet is drawn as a disc: no glyph, no small type
+                self.check_text(item, style, size, [Run(label, self.fonts.bold, size, marker_color)])
             lines = self.text_lines(item, style, size, width - label_w)
             laid.append((label, lines))
         height = before + after + sum(len(lines) * lead for _, lines in laid) + gap * max(0, len(laid) - 1)

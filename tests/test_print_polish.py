@@ -333,3 +333,41 @@ def test_a_40000_character_word_is_refused_with_its_location(tmp_path, monkeypat
     assert result.exit_code == 1, result.output
     assert "antifraud.yaml:1:" in result.output and "does not fit" in result.output
     assert "Traceback" not in result.output
+
+
+NOTE_SPEC = """\
+id: note
+name: 小告示
+template: note.xml.j2
+sizes:
+  A5: {w: 148, h: 210}
+pages: 1
+cases: 0
+per: audience
+"""
+NOTE_TEMPLATE = """\
+<document size="{{ page.w }}x{{ page.h }}" bleed="3" marks="crop" min-size="9" title="告示" lang="zh-CN">
+<page background="#FFFFFF">
+  <text x="12" y="12" w="120" size="%s" color="%s">请拨打96110咨询</text>
+</page>
+</document>
+"""
+
+
+@pytest.mark.parametrize("size, colour, ok", [
+    ("10", "#C8102E", False),  # red under 12 pt: three plates
+    ("12", "#C8102E", True),   # 12 pt and more may be coloured
+    ("10", "#666666", True),   # a grey is a K tint
+])
+def test_small_coloured_text_is_refused_where_the_template_sets_it(make_project, size, colour, ok):
+    from conftest import invoke
+
+    root = make_project({"products/note.yaml": NOTE_SPEC, "templates/note.xml.j2": NOTE_TEMPLATE % (size, colour)})
+    result = invoke(root, "build", "-a", "students", "-p", "note", "-o", str(root / "out"))
+    if ok:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 1, result.output
+    assert "templates/note.xml.j2 (rendered):3:" in result.output  # the <text> line
+    assert f"text at 10 pt in {colour} would print from colour plates" in result.output
+    assert not (root / "out" / "students" / "note.pdf").exists() and "Traceback" not in result.output
