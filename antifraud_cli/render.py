@@ -8,26 +8,22 @@ Pages larger than 200 in (5080 mm) are written with a /UserUnit, so the page is 
 """
 from __future__ import annotations
 
-import io
 import math
 import re
-import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
-from reportlab import rl_config
-from reportlab.lib.utils import TimeStamp
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfgen import canvas as rl_canvas
 
 from . import __version__
 from .colors import cmyk, contrast_ratio, hex_rgb, k_only, overprints
 from .errors import AntifraudError, Location, Problem, ProblemList
 from .icons import ICON_NAMES, draw_icon
 from .layoutdoc import Node
+from .pdfwriter import Canvas
 from .qrcheck import check_payload
 from .typography import Run, paragraph
 
@@ -90,11 +86,10 @@ class Renderer:
 
     # ---------- document ----------
     def render(self, epoch: int | None = None) -> bytes:
-        buf = io.BytesIO()
         w = (self.trim_w + 2 * self.slug) * MM
         h = (self.trim_h + 2 * self.slug) * MM
         unit = user_unit(w, h)  # drawing stays in points; the page's numbers are divided by the unit
-        c = _canvas(buf, (w / unit, h / unit), self.fonts, self.doc, epoch, user_unit=unit)
+        c = _canvas((w / unit, h / unit), self.doc, epoch, user_unit=unit)
         off = self.slug * MM
         c.setTrimBox(tuple(v / unit for v in (off, off, off + self.trim_w * MM, off + self.trim_h * MM)))
         b = (self.slug - self.bleed) * MM
@@ -111,8 +106,7 @@ class Renderer:
             c.showPage()
         if self.content_problems or self.problems:
             raise AntifraudError(self.content_problems.items + self.problems.items)
-        c.save()
-        return buf.getvalue()
+        return c.save()
 
     def draw_page(self, c, page: Node, ox: float, oy: float, bleed_mm: float) -> None:
         """Draw one page with the trim box's bottom-left at (ox, oy) points."""
@@ -270,15 +264,14 @@ class Renderer:
                     state[1] = piece.style
                     if (self.overprint and overprints(ink)) != state[3]:  # solid black text overprints a colour band
                         state[3] = not state[3]
-                        t.setFillOverprint(state[3])
-                        t.setOverprintMask(state[3])
+                        t.overprint(state[3])
                 if state[2] != piece.char_space:
                     t.setCharSpace(piece.char_space)
                     state[2] = piece.char_space
                 t.setTextOrigin(x + piece.x, baseline)
                 t.textOut(piece.text)
         if state[3]:
-            t.setFillOverprint(False)  # the state outlives the text object: later fills knock out again
+            t.overprint(False)  # the state outlives the text object: later fills knock out again
         c.drawText(t)
 
     # ---------- flow ----------
@@ -353,8 +346,7 @@ class Renderer:
                     c.saveState()
                     c.setFont(self.fonts.bold, size)
                     if self.overprint and overprints(cmyk(marker_color)):  # like the text it labels
-                        c.setFillOverprint(True)
-                        c.setOverprintMask(True)
+                        c.overprint(True)
                     c.drawString(x, baseline, label)
                     c.restoreState()
                 self.draw_lines(c, lines, x + label_w, y, lead, size)
@@ -509,7 +501,10 @@ class Renderer:
             return len(lines) if h is None else len(lines) * lead
 
         avail = 1 if h is None else h * MM + 0.01
-        size, lead, lines = layout(fit_scale(needed, avail, "shrink"))
+        mark = self.problems.mark()
+        scale = fit_scale(needed, avail, "shrink")
+        self.problems.take_back(mark)  # the trial sizes' problems (small coloured text, say) do not count
+        size, lead, lines = layout(scale)
         if (len(lines) if h is None else len(lines) * lead) > avail:
             need = "one line" if h is None else f"{h:g} mm"
             self.problem(node, f"text does not fit in {need} at the minimum size {self.min_size:g} pt",
@@ -522,8 +517,6 @@ class Renderer:
         self.draw_lines(c, lines, self.X(x), top, lead, size)
 
     def fixed_image(self, c, node: Node, style: Style) -> None:
-        from reportlab.lib.utils import ImageReader
-
         from .photos import PhotoError, inside, placed
 
         x, y, w, h = (node.attr(k) for k in ("x", "y", "w", "h"))
@@ -538,7 +531,7 @@ class Renderer:
             self.problem(node, str(e), e.hint)
             return
         # a JPEG passes into the PDF as it is (DCTDecode); drawImage stores one XObject per distinct image
-        c.drawImage(ImageReader(io.BytesIO(data)), self.X(x), self.Y(y + h), w * MM, h * MM)
+        c.drawImage(data, self.X(x), self.Y(y + h), w * MM, h * MM)
 
     def fixed_icon(self, c, node: Node, style: Style) -> None:
         size = node.attr("size") * MM
