@@ -1,4 +1,4 @@
-"""Flat, single-colour pictograms drawn with ReportLab path operations (no fonts, no images).
+"""Flat, single-colour pictograms drawn with PDF path operations (pdfwriter.Canvas; no fonts, no images).
 
 Every icon is designed on a 100 x 100 unit grid with ~6 units of padding and is scaled into the
 requested square, so stroke widths scale with the icon (the main strokes are ~8 % of the side).
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 from typing import Callable
+
+from .pdfwriter import FILL_EVEN_ODD, FILL_NON_ZERO
 
 CMYK = tuple[float, float, float, float]
 
@@ -42,8 +44,6 @@ class _Pen:
         return self.c.beginPath()
 
     def fill(self, p, even_odd: bool = False) -> None:
-        from reportlab.pdfgen.canvas import FILL_EVEN_ODD, FILL_NON_ZERO
-
         self.c.drawPath(p, stroke=0, fill=1, fillMode=FILL_EVEN_ODD if even_odd else FILL_NON_ZERO)
 
     def stroke(self, p, width: float = _W, cap: int = 1, join: int = 1) -> None:

@@ -1,4 +1,4 @@
-"""Layout/render stage: a layout document (layoutdoc.Node) -> PDF bytes with ReportLab. Writes nothing.
+"""Layout/render stage: a layout document (layoutdoc.Node) -> PDF bytes (pdfwriter). Writes nothing.
 
 Coordinates in the layout document are millimetres from the top-left corner of the trim box; font sizes are
 points. Every page gets a TrimBox (finished size), a BleedBox (+bleed on each side) and, with marks="crop",
@@ -579,11 +579,7 @@ class Renderer:
 
 
     def fixed_chart(self, c, node: Node, style: Style) -> None:
-        """A bar chart as vector shapes (reportlab.graphics), in the output's inks."""
-        from reportlab.graphics import renderPDF
-        from reportlab.graphics.shapes import Drawing, Line, Rect, String
-        from reportlab.lib.colors import CMYKColor, Color
-
+        """A bar chart as vector shapes in the output's inks; its labels are text, over the bars."""
         labels, raw = node.get("labels").split("|"), node.get("values").split("|")
         try:
             values = [float(v) for v in raw]
@@ -599,37 +595,52 @@ class Renderer:
         shown = [f"{v:g}" for v in values]
         runs = [Run(t, self.fonts.regular, size, text_colour) for t in labels + shown]
         self.check_text(node, replace(style, background=background), size, runs)
-        ink = lambda colour: CMYKColor(*self.ink(colour)) if not self.screen else Color(*self.ink(colour))  # noqa: E731
         w, h = node.attr("w") * MM, node.attr("h") * MM
-        d = Drawing(w, h)
         top = max(values, default=0) or 1
         width = lambda t: measure(t, self.fonts.regular, size)  # noqa: E731
-        font = {"fontName": self.fonts.regular, "fontSize": size, "fillColor": ink(text_colour)}
-        if kind == "column":
-            slot, base, room = w / max(1, len(values)), size * 1.8, h - size * 3.4
-            for i, (label, value, text) in enumerate(zip(labels, values, shown)):
-                cx, bar_h = slot * (i + 0.5), room * value / top
-                d.add(Rect(cx - slot * 0.3, base, slot * 0.6, bar_h, fillColor=ink(bar_colour), strokeColor=None))
-                d.add(String(cx, base + bar_h + size * 0.4, text, textAnchor="middle", **font))
-                d.add(String(cx, base - size * 1.2, label, textAnchor="middle", **font))
-                if width(label) > slot:
-                    self.problem(node, f"chart: the label '{label}' is wider than its column", "shorten the label")
-            d.add(Line(0, base, w, base, strokeColor=ink(text_colour), strokeWidth=0.6))
-        else:
+        if kind != "column":
             label_w = max((width(t) for t in labels), default=0) + size * 0.8
             value_w = max((width(t) for t in shown), default=0) + size * 0.6
             slot, room = h / max(1, len(values)), w - label_w - value_w
             if room < w * 0.2:
                 self.problem(node, "chart: the labels leave no room for the bars", "shorten the labels or widen the chart")
                 return
+        c.saveState()
+        c.translate(self.X(node.attr("x")), self.Y(node.attr("y")) - h)
+        c.setFillColor(self.ink(bar_colour))
+        texts = []  # (x, y, text, anchor: the share of its width left of x)
+        if kind == "column":
+            slot, base, room = w / max(1, len(values)), size * 1.8, h - size * 3.4
+            for i, (label, value, text) in enumerate(zip(labels, values, shown)):
+                cx, bar_h = slot * (i + 0.5), room * value / top
+                c.rect(cx - slot * 0.3, base, slot * 0.6, bar_h, stroke=0, fill=1)
+                texts += [(cx, base + bar_h + size * 0.4, text, 0.5), (cx, base - size * 1.2, label, 0.5)]
+                if width(label) > slot:
+                    self.problem(node, f"chart: the label '{label}' is wider than its column", "shorten the label")
+            axis = (0, base, w, base)
+        else:
             for i, (label, value, text) in enumerate(zip(labels, values, shown)):
                 cy, bar_w = h - slot * (i + 0.5), room * value / top
                 thick = min(slot * 0.6, size * 2.2)
-                d.add(Rect(label_w, cy - thick / 2, bar_w, thick, fillColor=ink(bar_colour), strokeColor=None))
-                d.add(String(label_w - size * 0.5, cy - size * 0.35, label, textAnchor="end", **font))
-                d.add(String(label_w + bar_w + size * 0.3, cy - size * 0.35, text, **font))
-            d.add(Line(label_w, 0, label_w, h, strokeColor=ink(text_colour), strokeWidth=0.6))
-        renderPDF.draw(d, c, self.X(node.attr("x")), self.Y(node.attr("y")) - h)
+                c.rect(label_w, cy - thick / 2, bar_w, thick, stroke=0, fill=1)
+                texts += [(label_w - size * 0.5, cy - size * 0.35, label, 1.0),
+                          (label_w + bar_w + size * 0.3, cy - size * 0.35, text, 0.0)]
+            axis = (label_w, 0, label_w, h)
+        text_ink = self.ink(text_colour)
+        c.setStrokeColor(text_ink)
+        c.setLineWidth(0.6)
+        c.line(*axis)
+        t = c.beginText()
+        t.setFont(self.fonts.regular, size)
+        t.setFillColor(text_ink)
+        t.setCharSpace(0)
+        if self.overprint and overprints(text_ink):  # like all solid black text (restoreState ends it)
+            t.overprint(True)
+        for x, y, text, anchor in texts:
+            t.setTextOrigin(x - width(text) * anchor, y)
+            t.textOut(text)
+        c.drawText(t)
+        c.restoreState()
 
 
 # Each layout element's drawing function, by tag (the elements and their attributes: vocabulary.ELEMENTS).
@@ -703,54 +714,17 @@ def user_unit(w_pt: float, h_pt: float) -> int:
     return max(1, math.ceil(max(w_pt, h_pt) / MAX_PAGE_PT - 1e-9))
 
 
-class _Canvas(rl_canvas.Canvas):
-    """ReportLab's canvas, writing /UserUnit into its pages when a page is bigger than 200 in."""
-
-    user_unit = 1
-
-    def _setAnnotations(self, page):  # called for every page just before it is added
-        if self.user_unit != 1:
-            page.UserUnit = self.user_unit
-            page.__NoDefault__ = [*page.__NoDefault__, "UserUnit"]
-        super()._setAnnotations(page)
-
-
-def _canvas(buf, size, fonts: FontNames, doc: Node, epoch: int | None, title_suffix: str = "", user_unit: int = 1):
-    """A canvas with the document's metadata, date and language: one place for every product."""
-    # binary (Flate only) streams: ASCII85 makes files 25 % larger and costs time; print RIPs read binary PDFs
-    rl_config.useA85 = 0
-    # the initial font is written into every page's preamble: make it ours, or an unembedded Helvetica appears
-    c = _Canvas(buf, pagesize=size, invariant=1, pageCompression=1, initialFontName=fonts.regular,
-                pdfVersion=(1, 4) if user_unit == 1 else (1, 6))  # /Lang, overprint: 1.4; /UserUnit: 1.6
-    c.user_unit = user_unit
-    _set_timestamp(c, epoch)
+def _canvas(size, doc: Node, epoch: int | None, title_suffix: str = "", user_unit: int = 1) -> Canvas:
+    """A canvas with the document's metadata, date (the build's) and language: one place for every product."""
+    c = Canvas(size, user_unit=user_unit, epoch=epoch)
     c.setCreator(f"antifraud {__version__}")
-    c.setProducer(f"antifraud {__version__} (ReportLab)")
+    c.setProducer(f"antifraud {__version__}")
     c.setTitle(doc.get("title", "") + title_suffix)
     c.setAuthor(doc.get("author", ""))
     c.setSubject(doc.get("subject", ""))
     c.setKeywords(doc.get("keywords", ""))
-    _set_lang(c, doc.get("lang"))
+    c.setLang(doc.get("lang") or "")  # so screen readers and text extraction treat the text as Chinese
     return c
-
-
-def _set_lang(c, lang: str | None) -> None:
-    """Document language in the catalog, so screen readers and text extraction treat the text as Chinese."""
-    if lang:
-        from reportlab.pdfbase.pdfdoc import PDFString
-
-        c._doc.Catalog.Lang = PDFString(lang)
-
-
-def _set_timestamp(c, epoch: int | None) -> None:
-    """ReportLab dates an invariant document 2000-01-01; use the build's time (SOURCE_DATE_EPOCH) instead."""
-    if epoch is None:
-        return
-    ts = TimeStamp(invariant=True)
-    ts.t = epoch
-    ts.lt = time.gmtime(epoch)
-    ts.YMDhms = tuple(ts.lt)[:6]
-    c._doc._timeStamp = ts
 
 
 def render_document(docs: list[Node], fonts: FontNames, origin: str, epoch: int | None, size,
@@ -789,12 +763,9 @@ def render_sheet(docs: list[Node], fonts: FontNames, origin: str, epoch: int | N
     the cards abut (one guillotine cut between neighbours); with one, each card keeps `bleed` mm of its
     background round it, for print shops that cut card by card."""
     renderers = [Renderer(doc, fonts, origin, root) for doc in docs]
-    for r in renderers:
-        r.overprint = False  # ReportLab writes no ExtGState resources into form XObjects (the cards drawn here)
     first = renderers[0]
-    buf = io.BytesIO()
     sw, sh = sheet[0] * MM, sheet[1] * MM
-    c = _canvas(buf, (sw, sh), fonts, docs[0], epoch, title_suffix="（裁切版）")
+    c = _canvas((sw, sh), docs[0], epoch, title_suffix="（裁切版）")
     cw, ch = first.trim_w * MM, first.trim_h * MM
     step_x, step_y = cw + gutter * MM, ch + gutter * MM
     grid_w, grid_h = cols * cw + (cols - 1) * gutter * MM, rows * ch + (rows - 1) * gutter * MM
@@ -833,8 +804,7 @@ def render_sheet(docs: list[Node], fonts: FontNames, origin: str, epoch: int | N
     problems = [p for r in renderers for p in r.content_problems.items + r.problems.items]
     if problems:
         raise AntifraudError(problems)
-    c.save()
-    return buf.getvalue()
+    return c.save()
 
 
 def _sheet_marks(c, gx, gy, cw, ch, cols, rows, gutter: float = 0.0) -> None:

@@ -1,0 +1,616 @@
+"""A small PDF writer: exactly the drawing the renderer and the icons need, written straight to PDF.
+
+Text is set in the registered TrueType fonts (reportlab.pdfbase.pdfmetrics keeps the metrics) as one
+Type0/CIDFontType2 font per face: Identity-H, 2-byte codes that are the font's own glyph ids, a /W array, a
+ToUnicode CMap (text extraction) and a subset font program that keeps the glyph ids (unused glyphs empty),
+so a content stream never depends on the rest of the document's text. Colours: a 4-tuple is CMYK, a 3-tuple
+RGB. Output is deterministic: dates come from the caller, the file /ID from the content.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+import sys
+import time
+import zlib
+from array import array
+from collections import OrderedDict
+from itertools import accumulate
+
+CONTENT_LEVEL = 6  # zlib level of content streams: small, so the best level costs little (see bench)
+FONT_LEVEL = 6  # zlib level of font programs: cached per glyph set, so a repeat costs nothing
+FILL_EVEN_ODD, FILL_NON_ZERO = 0, 1
+_KAPPA = 4 / 3 * (math.sqrt(2) - 1)  # Bézier control distance of a quarter circle of radius 1
+
+
+def _n(v: float) -> str:
+    """A number as a content stream writes it: no exponent, no trailing zeros."""
+    if v == int(v):
+        return str(int(v))
+    s = (f"{v:.4f}" if abs(v) >= 1 else f"{v:.6f}").rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def _fill(ink) -> str:
+    return f"{_n(ink[0])} {_n(ink[1])} {_n(ink[2])} " + (f"{_n(ink[3])} k" if len(ink) == 4 else "rg")
+
+
+def _stroke(ink) -> str:
+    return f"{_n(ink[0])} {_n(ink[1])} {_n(ink[2])} " + (f"{_n(ink[3])} K" if len(ink) == 4 else "RG")
+
+
+def _paint(stroke, fill, fill_mode=FILL_NON_ZERO) -> str:
+    star = "*" if fill_mode == FILL_EVEN_ODD else ""
+    if fill:
+        return ("B" if stroke else "f") + star
+    return "S" if stroke else "n"
+
+
+def _text_string(s: str) -> bytes:
+    """A PDF text string: literal when printable ASCII, else UTF-16BE with its byte-order mark."""
+    if all(" " <= ch <= "~" for ch in s):
+        return b"(" + s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode() + b")"
+    return b"<FEFF" + s.encode("utf-16-be").hex().upper().encode() + b">"
+
+
+def _arc(x1, y1, x2, y2, start, extent) -> list[tuple]:
+    """Bézier segments (start point, 3 control/end points) of an elliptic arc in the box (x1,y1)-(x2,y2);
+    angles in degrees, counter-clockwise, each segment at most 90 degrees."""
+    cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, abs(x2 - x1) / 2, abs(y2 - y1) / 2
+    count = max(1, math.ceil(abs(extent) / 90 - 1e-9))
+    step = math.radians(extent / count)
+    k = 4 / 3 * math.tan(step / 4)
+    out = []
+    a = math.radians(start)
+    for _ in range(count):
+        b = a + step
+        ca, sa, cb, sb = math.cos(a), math.sin(a), math.cos(b), math.sin(b)
+        out.append((cx + rx * ca, cy + ry * sa,
+                    cx + rx * (ca - k * sa), cy + ry * (sa + k * ca),
+                    cx + rx * (cb + k * sb), cy + ry * (sb - k * cb),
+                    cx + rx * cb, cy + ry * sb))
+        a = b
+    return out
+
+
+class Path:
+    """A path under construction: drawn by Canvas.drawPath, or made the clip by Canvas.clipPath."""
+
+    def __init__(self):
+        self.ops: list[str] = []
+
+    def moveTo(self, x, y):
+        self.ops.append(f"{_n(x)} {_n(y)} m")
+
+    def lineTo(self, x, y):
+        self.ops.append(f"{_n(x)} {_n(y)} l")
+
+    def curveTo(self, x1, y1, x2, y2, x3, y3):
+        self.ops.append(f"{_n(x1)} {_n(y1)} {_n(x2)} {_n(y2)} {_n(x3)} {_n(y3)} c")
+
+    def arcTo(self, x1, y1, x2, y2, startAng=0, extent=90):
+        """An arc of the ellipse in the box, joined to the current point by a line."""
+        segments = _arc(x1, y1, x2, y2, startAng, extent)
+        self.lineTo(*segments[0][:2])
+        for s in segments:
+            self.curveTo(*s[2:])
+
+    def close(self):
+        self.ops.append("h")
+
+    def rect(self, x, y, w, h):
+        self.ops.append(f"{_n(x)} {_n(y)} {_n(w)} {_n(h)} re")
+
+    def roundRect(self, x, y, w, h, r):
+        x0, x1, y0, y1 = min(x, x + w), max(x, x + w), min(y, y + h), max(y, y + h)
+        r = min(r, (x1 - x0) / 2, (y1 - y0) / 2)
+        if r <= 0:
+            return self.rect(x, y, w, h)
+        t = r * (1 - _KAPPA)  # control points sit this far from the corner
+        self.moveTo(x0 + r, y0)
+        self.lineTo(x1 - r, y0)
+        self.curveTo(x1 - t, y0, x1, y0 + t, x1, y0 + r)
+        self.lineTo(x1, y1 - r)
+        self.curveTo(x1, y1 - t, x1 - t, y1, x1 - r, y1)
+        self.lineTo(x0 + r, y1)
+        self.curveTo(x0 + t, y1, x0, y1 - t, x0, y1 - r)
+        self.lineTo(x0, y0 + r)
+        self.curveTo(x0, y0 + t, x0 + t, y0, x0 + r, y0)
+        self.close()
+
+    def circle(self, x, y, r):
+        segments = _arc(x - r, y - r, x + r, y + r, 0, 360)
+        self.moveTo(*segments[0][:2])
+        for s in segments:
+            self.curveTo(*s[2:])
+        self.close()
+
+
+class Text:
+    """A text object (BT … ET): font, fill colour, character spacing, overprint, origin, text."""
+
+    def __init__(self, canvas: Canvas):
+        self._canvas = canvas
+        self._font = None
+        self.ops = ["BT"]
+
+    def setFont(self, name: str, size: float):
+        self._font = self._canvas._use_font(name)
+        self.ops.append(f"/{self._font.resource} {_n(size)} Tf")
+
+    def setFillColor(self, ink):
+        self.ops.append(_fill(ink))
+
+    def setCharSpace(self, space: float):
+        self.ops.append(f"{_n(space)} Tc")
+
+    def overprint(self, on: bool):
+        self.ops.append(self._canvas._overprint_op(on))
+
+    def setTextOrigin(self, x, y):
+        self.ops.append(f"1 0 0 1 {_n(x)} {_n(y)} Tm")
+
+    def textOut(self, text: str):
+        self.ops.append(f"<{self._font.encode(text)}> Tj")
+
+
+class _Stream:
+    """A page's or a form's content and the resources it names."""
+
+    def __init__(self):
+        self.ops: list[str] = []
+        self.fonts: dict[str, int] = {}
+        self.gstates: dict[str, int] = {}
+        self.xobjects: dict[str, int] = {}
+
+    def resources(self) -> bytes:
+        parts = []
+        for key, names in (("Font", self.fonts), ("ExtGState", self.gstates), ("XObject", self.xobjects)):
+            if names:
+                parts.append(f"/{key} <<" + "".join(f" /{k} {v} 0 R" for k, v in sorted(names.items())) + " >>")
+        return ("<< " + " ".join(parts) + " >>").encode()
+
+    def content(self) -> bytes:
+        return zlib.compress("\n".join(self.ops).encode("latin-1"), CONTENT_LEVEL)
+
+
+class Canvas:
+    """Pages of pagesize (points; with a user unit, in units of user_unit points), drawn with the ReportLab-like
+    calls the renderer uses; save() returns the PDF."""
+
+    def __init__(self, pagesize: tuple[float, float], user_unit: int = 1, epoch: int | None = None):
+        self.width, self.height = pagesize
+        self.user_unit = user_unit
+        self.epoch = 946684800 if epoch is None else epoch  # 2000-01-01 when no build time is given
+        self.info: dict[str, str] = {}
+        self.lang = ""
+        self.trim_box = self.bleed_box = None
+        self._objects: dict[int, bytes] = {}
+        self._next = 4  # 1 catalog, 2 page tree, 3 info
+        self._pages: list[int] = []
+        self._fonts: dict[str, _DocFont] = {}
+        self._gstates: dict[bool, int] = {}
+        self._images: dict[bytes, tuple[str, int]] = {}
+        self._forms: dict[str, tuple[str, int]] = {}
+        self._stack: list[_Stream] = []
+        self._stream = _Stream()
+        self._font_name, self._font_size = None, 0.0
+
+    # ---------- document ----------
+    def setTitle(self, s): self.info["Title"] = s  # noqa: E704
+    def setAuthor(self, s): self.info["Author"] = s  # noqa: E704
+    def setSubject(self, s): self.info["Subject"] = s  # noqa: E704
+    def setKeywords(self, s): self.info["Keywords"] = s  # noqa: E704
+    def setCreator(self, s): self.info["Creator"] = s  # noqa: E704
+    def setProducer(self, s): self.info["Producer"] = s  # noqa: E704
+
+    def setLang(self, lang: str):
+        self.lang = lang
+
+    def setTrimBox(self, box):
+        self.trim_box = box
+
+    def setBleedBox(self, box):
+        self.bleed_box = box
+
+    def _alloc(self) -> int:
+        self._next += 1
+        return self._next - 1
+
+    def _op(self, op: str):
+        self._stream.ops.append(op)
+
+    # ---------- graphics state ----------
+    def saveState(self): self._op("q")  # noqa: E704
+    def restoreState(self): self._op("Q")  # noqa: E704
+
+    def translate(self, dx, dy):
+        self._op(f"1 0 0 1 {_n(dx)} {_n(dy)} cm")
+
+    def scale(self, sx, sy):
+        self._op(f"{_n(sx)} 0 0 {_n(sy)} 0 0 cm")
+
+    def rotate(self, degrees):
+        c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+        self._op(f"{_n(c)} {_n(s)} {_n(-s)} {_n(c)} 0 0 cm")
+
+    def setLineWidth(self, w): self._op(f"{_n(w)} w")  # noqa: E704
+    def setLineCap(self, cap: int): self._op(f"{cap} J")  # noqa: E704
+    def setLineJoin(self, join: int): self._op(f"{join} j")  # noqa: E704
+
+    def setDash(self, on: float, off: float):
+        self._op(f"[{_n(on)} {_n(off)}] 0 d")
+
+    def setFillColor(self, ink): self._op(_fill(ink))  # noqa: E704
+    def setStrokeColor(self, ink): self._op(_stroke(ink))  # noqa: E704
+
+    def setStrokeColorCMYK(self, c, m, y, k):
+        self._op(_stroke((c, m, y, k)))
+
+    def overprint(self, on: bool):
+        """Overprint (/OP, /op, /OPM 1): what follows does not knock out the other plates; or back to knock-out."""
+        self._op(self._overprint_op(on))
+
+    def _overprint_op(self, on: bool) -> str:
+        num = self._gstates.get(on)
+        if num is None:
+            num = self._gstates[on] = self._alloc()
+            flag = "true" if on else "false"
+            self._objects[num] = f"<< /Type /ExtGState /OP {flag} /op {flag} /OPM {1 if on else 0} >>".encode()
+        name = "GSop" if on else "GSko"
+        self._stream.gstates[name] = num
+        return f"/{name} gs"
+
+    # ---------- shapes ----------
+    def line(self, x1, y1, x2, y2):
+        self._op(f"{_n(x1)} {_n(y1)} m {_n(x2)} {_n(y2)} l S")
+
+    def rect(self, x, y, w, h, stroke=1, fill=0):
+        self._op(f"{_n(x)} {_n(y)} {_n(w)} {_n(h)} re {_paint(stroke, fill)}")
+
+    def roundRect(self, x, y, w, h, r, stroke=1, fill=0):
+        p = Path()
+        p.roundRect(x, y, w, h, r)
+        self.drawPath(p, stroke, fill)
+
+    def circle(self, x, y, r, stroke=1, fill=0):
+        p = Path()
+        p.circle(x, y, r)
+        self.drawPath(p, stroke, fill)
+
+    def beginPath(self) -> Path:
+        return Path()
+
+    def drawPath(self, path: Path, stroke=1, fill=0, fillMode=FILL_NON_ZERO):
+        self._op("\n".join(path.ops) + " " + _paint(stroke, fill, fillMode))
+
+    def clipPath(self, path: Path, stroke=0, fill=0, fillMode=FILL_NON_ZERO):
+        self._op("\n".join(path.ops) + (" W* " if fillMode == FILL_EVEN_ODD else " W ") + _paint(stroke, fill, fillMode))
+
+    # ---------- text ----------
+    def _use_font(self, name: str) -> _DocFont:
+        font = self._fonts.get(name)
+        if font is None:
+            font = self._fonts[name] = _DocFont(_program(name), f"F{len(self._fonts) + 1}", self._alloc())
+        self._stream.fonts[font.resource] = font.num
+        return font
+
+    def beginText(self) -> Text:
+        return Text(self)
+
+    def drawText(self, text: Text):
+        self._op("\n".join(text.ops) + "\nET")
+
+    def setFont(self, name: str, size: float):
+        self._font_name, self._font_size = name, size
+
+    def drawString(self, x, y, s: str):
+        t = Text(self)
+        t.setFont(self._font_name, self._font_size)
+        t.setTextOrigin(x, y)
+        t.textOut(s)
+        self.drawText(t)
+
+    # ---------- images and forms ----------
+    def drawImage(self, jpeg: bytes, x, y, w, h):
+        """A JPEG as it is (DCTDecode): one image object per distinct file, however often it is placed."""
+        name, num = self._images.get(jpeg) or (None, None)
+        if name is None:
+            name, num = f"Im{len(self._images) + 1}", self._alloc()
+            self._images[jpeg] = (name, num)
+            self._objects[num] = _jpeg_object(jpeg)
+        self._stream.xobjects[name] = num
+        self._op(f"q {_n(w)} 0 0 {_n(h)} {_n(x)} {_n(y)} cm /{name} Do Q")
+
+    def beginForm(self, name: str, x1, y1, x2, y2):
+        """Draw into a form XObject until endForm; it has its own resources (fonts, overprint, images)."""
+        self._forms[name] = (f"Fm{len(self._forms) + 1}", self._alloc())
+        self._form = (self._forms[name][1], (x1, y1, x2, y2))
+        self._stack.append(self._stream)
+        self._stream = _Stream()
+
+    def endForm(self):
+        form, self._stream = self._stream, self._stack.pop()
+        num, box = self._form
+        data = form.content()
+        box = " ".join(_n(v) for v in box)
+        self._objects[num] = (f"<< /Type /XObject /Subtype /Form /BBox [{box}] /Resources ".encode()
+                              + form.resources() + f" /Filter /FlateDecode /Length {len(data)} >>\nstream\n".encode()
+                              + data + b"\nendstream")
+
+    def doForm(self, name: str):
+        resource, num = self._forms[name]
+        self._stream.xobjects[resource] = num
+        self._op(f"/{resource} Do")
+
+    # ---------- pages and file ----------
+    def showPage(self):
+        stream, self._stream = self._stream, _Stream()
+        data = stream.content()
+        contents = self._alloc()
+        self._objects[contents] = f"<< /Filter /FlateDecode /Length {len(data)} >>\nstream\n".encode() + data + \
+            b"\nendstream"
+        box = lambda b: "[" + " ".join(_n(v) for v in b) + "]"  # noqa: E731
+        extra = "".join(f" /{k} {box(b)}" for k, b in (("TrimBox", self.trim_box), ("BleedBox", self.bleed_box)) if b)
+        if self.user_unit != 1:
+            extra += f" /UserUnit {self.user_unit}"
+        page = self._alloc()
+        self._objects[page] = (f"<< /Type /Page /Parent 2 0 R /MediaBox {box((0, 0, self.width, self.height))}{extra}"
+                               f" /Resources ").encode() + stream.resources() + f" /Contents {contents} 0 R >>".encode()
+        self._pages.append(page)
+
+    def save(self) -> bytes:
+        """The finished PDF: fonts subset to the glyphs used, info dated from the epoch, an /ID from the content."""
+        if self._stream.ops:
+            self.showPage()
+        for font in self._fonts.values():
+            font.write(self)
+        kids = " ".join(f"{p} 0 R" for p in self._pages)
+        self._objects[2] = f"<< /Type /Pages /Kids [{kids}] /Count {len(self._pages)} >>".encode()
+        lang = b" /Lang " + _text_string(self.lang) if self.lang else b""
+        self._objects[1] = b"<< /Type /Catalog /Pages 2 0 R" + lang + b" >>"
+        date = "D:" + time.strftime("%Y%m%d%H%M%S", time.gmtime(self.epoch)) + "+00'00'"
+        info = {**self.info, "CreationDate": date, "ModDate": date}
+        self._objects[3] = b"<< " + b" ".join(b"/" + k.encode() + b" " + _text_string(v) for k, v in info.items()
+                                              if v) + b" >>"
+        version = "1.4" if self.user_unit == 1 else "1.6"  # /Lang, overprint: 1.4; /UserUnit: 1.6
+        out = [f"%PDF-{version}\n%\xe2\xe3\xcf\xd3\n".encode("latin-1")]
+        pos = len(out[0])
+        offsets = []
+        for num in range(1, self._next):
+            offsets.append(pos)
+            chunk = b"%d 0 obj\n" % num + self._objects[num] + b"\nendobj\n"
+            out.append(chunk)
+            pos += len(chunk)
+        body = b"".join(out)
+        file_id = hashlib.md5(body).hexdigest()
+        xref = [b"xref\n0 %d\n0000000000 65535 f \n" % self._next] + [b"%010d 00000 n \n" % o for o in offsets]
+        trailer = (f"trailer\n<< /Size {self._next} /Root 1 0 R /Info 3 0 R /ID [<{file_id}> <{file_id}>] >>\n"
+                   f"startxref\n{pos}\n%%EOF\n").encode()
+        return body + b"".join(xref) + trailer
+
+
+# ---------------------------------------------------------------------------------------------- images
+
+
+def _jpeg_object(data: bytes) -> bytes:
+    """An image XObject for a baseline or progressive JPEG: size and colour space read from its SOF marker."""
+    i, adobe, sof = 2, False, None
+    while i + 4 <= len(data) and sof is None:
+        if data[i] != 0xFF:
+            raise ValueError("not a JPEG: no marker where one belongs")
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        length = struct.unpack(">H", data[i + 2:i + 4])[0]
+        if marker == 0xEE and data[i + 4:i + 9] == b"Adobe":
+            adobe = True
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            sof = struct.unpack(">BHHB", data[i + 4:i + 10])
+        i += 2 + length
+    if sof is None:
+        raise ValueError("not a JPEG: no frame header")
+    bits, height, width, components = sof
+    space = {1: "/DeviceGray", 3: "/DeviceRGB", 4: "/DeviceCMYK"}[components]
+    decode = " /Decode [1 0 1 0 1 0 1 0]" if components == 4 and adobe else ""  # Adobe CMYK JPEGs are inverted
+    return (f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace {space}"
+            f" /BitsPerComponent {bits}{decode} /Filter /DCTDecode /Length {len(data)} >>\nstream\n").encode() + \
+        data + b"\nendstream"
+
+
+# ---------------------------------------------------------------------------------------------- fonts
+
+
+class _Program:
+    """A registered TrueType font, read once per process: tables, glyph locations, cmap, widths."""
+
+    def __init__(self, name: str):
+        from reportlab.pdfbase import pdfmetrics
+
+        face = pdfmetrics.getFont(name).face
+        with open(face.filename, "rb") as f:
+            data = f.read()
+        self.name = face.name.decode() if isinstance(face.name, bytes) else face.name
+        self.face = face
+        count = struct.unpack(">H", data[4:6])[0]
+        self.tables = {}
+        for k in range(count):
+            tag, _, offset, length = struct.unpack(">4sLLL", data[12 + 16 * k:28 + 16 * k])
+            self.tables[tag.decode("latin-1")] = data[offset:offset + length]
+        self.glyf = self.tables["glyf"]
+        self.loca = face.glyphPos  # glyph n is glyf[loca[n]:loca[n + 1]]
+        self.num_glyphs = len(self.loca) - 1
+        to_1000 = 1000 / face.unitsPerEm
+        self.widths = [aw * to_1000 for aw, _ in face.hmetrics]
+        c2g = face.charToGlyph
+        self.hex = _HexMap(lambda ch: f"{c2g.get(ord(ch), 0):04X}")
+        self.glyph = lambda ch: c2g.get(ord(ch), 0)
+
+    def subset(self, keep: set[int]) -> bytes:
+        """The font program with only the `keep` glyphs (and their components) drawn: glyph ids stay."""
+        glyf, loca = self.glyf, self.loca
+        todo = list(keep)
+        while todo:  # composite glyphs draw other glyphs: keep those too
+            g = todo.pop()
+            for part in _components(glyf[loca[g]:loca[g + 1]]):
+                if part not in keep and part < self.num_glyphs:
+                    keep.add(part)
+                    todo.append(part)
+        lengths = [0] * self.num_glyphs
+        pieces = []
+        for g in sorted(keep):
+            piece = glyf[loca[g]:loca[g + 1]]
+            piece += b"\0" * (-len(piece) % 4)
+            lengths[g] = len(piece)
+            pieces.append(piece)
+        offsets = [0, *accumulate(lengths)]
+        head = bytearray(self.tables["head"])
+        head[8:12] = b"\0\0\0\0"  # checkSumAdjustment: set below
+        head[50:52] = b"\0\1"  # indexToLocFormat: long offsets
+        tables = {"head": bytes(head), "hhea": self.tables["hhea"], "maxp": self.tables["maxp"],
+                  "hmtx": self.tables["hmtx"], "loca": struct.pack(f">{len(offsets)}L", *offsets),
+                  "glyf": b"".join(pieces)}
+        for tag in ("cvt ", "fpgm", "prep"):  # hinting, when the font has it
+            if tag in self.tables:
+                tables[tag] = self.tables[tag]
+        font, at = _sfnt(tables)
+        adjust = (0xB1B0AFBA - _checksum(font)) & 0xFFFFFFFF
+        return font[:at["head"] + 8] + struct.pack(">L", adjust) + font[at["head"] + 12:]
+
+
+class _HexMap(dict):
+    """Character -> its glyph id as 4 hex digits, filled in as characters are met."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, ch):
+        value = self[ch] = self.make(ch)
+        return value
+
+
+def _components(glyph: bytes) -> list[int]:
+    """The glyph ids a composite glyph is built from (none for a simple or empty glyph)."""
+    if len(glyph) < 10 or struct.unpack(">h", glyph[:2])[0] >= 0:
+        return []
+    out, i = [], 10
+    while True:
+        flags, index = struct.unpack(">HH", glyph[i:i + 4])
+        out.append(index)
+        i += 4 + (4 if flags & 0x1 else 2)  # arguments: words or bytes
+        i += 8 if flags & 0x80 else 4 if flags & 0x40 else 2 if flags & 0x8 else 0  # the transform
+        if not flags & 0x20:  # no more components
+            return out
+
+
+def _checksum(data: bytes) -> int:
+    words = array("L" if array("L").itemsize == 4 else "I", data + b"\0" * (-len(data) % 4))
+    if sys.byteorder == "little":
+        words.byteswap()
+    return sum(words) & 0xFFFFFFFF
+
+
+def _sfnt(tables: dict[str, bytes]) -> tuple[bytes, dict[str, int]]:
+    """A TrueType file of the tables (directory sorted by tag, each table 4-byte aligned with its checksum) and
+    where each table starts."""
+    tags = sorted(tables)
+    power = 1 << (len(tags).bit_length() - 1)
+    header = struct.pack(">LHHHH", 0x00010000, len(tags), power * 16, power.bit_length() - 1,
+                         len(tags) * 16 - power * 16)
+    offset = 12 + 16 * len(tags)
+    directory, body, at = [], [], {}
+    for tag in tags:
+        data = tables[tag]
+        at[tag] = offset
+        directory.append(struct.pack(">4sLLL", tag.encode("latin-1"), _checksum(data), offset, len(data)))
+        padded = data + b"\0" * (-len(data) % 4)
+        body.append(padded)
+        offset += len(padded)
+    return header + b"".join(directory) + b"".join(body), at
+
+
+_PROGRAMS: dict[str, _Program] = {}
+_SUBSETS: OrderedDict = OrderedDict()  # (font, characters) -> the finished objects' parts; least recently used last
+_SUBSETS_MAX = 64
+
+
+def _program(name: str) -> _Program:
+    program = _PROGRAMS.get(name)
+    if program is None:  # font names carry their file's hash (fonts.register): a name is one font for ever
+        program = _PROGRAMS[name] = _Program(name)
+    return program
+
+
+class _DocFont:
+    """One face in one document: its resource name, its object number and the characters used."""
+
+    def __init__(self, program: _Program, resource: str, num: int):
+        self.program, self.resource, self.num = program, resource, num
+        self.used: set[str] = set()
+        self.hex = program.hex
+
+    def encode(self, text: str) -> str:
+        self.used.update(text)
+        return "".join(map(self.hex.__getitem__, text))
+
+    def write(self, canvas: Canvas) -> None:
+        key = (self.program.name, frozenset(self.used))
+        parts = _SUBSETS.get(key)
+        if parts is None:
+            parts = _SUBSETS[key] = _font_parts(self.program, self.used)
+            if len(_SUBSETS) > _SUBSETS_MAX:
+                _SUBSETS.popitem(last=False)
+        else:
+            _SUBSETS.move_to_end(key)
+        base, widths, font_file, length1, to_unicode = parts
+        face = self.program.face
+        cid, desc, file_num, cmap = (canvas._alloc() for _ in range(4))
+        objects = canvas._objects
+        objects[self.num] = (f"<< /Type /Font /Subtype /Type0 /BaseFont /{base} /Encoding /Identity-H"
+                             f" /DescendantFonts [{cid} 0 R] /ToUnicode {cmap} 0 R >>").encode()
+        objects[cid] = (f"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{base} /CIDSystemInfo << /Registry (Adobe)"
+                        f" /Ordering (Identity) /Supplement 0 >> /FontDescriptor {desc} 0 R /DW 1000 /W {widths}"
+                        f" /CIDToGIDMap /Identity >>").encode()
+        bbox = " ".join(_n(v) for v in face.bbox)
+        objects[desc] = (f"<< /Type /FontDescriptor /FontName /{base} /Flags {face.flags} /FontBBox [{bbox}]"
+                         f" /ItalicAngle {_n(face.italicAngle)} /Ascent {_n(face.ascent)} /Descent {_n(face.descent)}"
+                         f" /CapHeight {_n(face.capHeight)} /StemV {_n(face.stemV)} /FontFile2 {file_num} 0 R >>"
+                         ).encode()
+        objects[file_num] = (f"<< /Filter /FlateDecode /Length {len(font_file)} /Length1 {length1} >>\nstream\n"
+                             .encode() + font_file + b"\nendstream")
+        objects[cmap] = (f"<< /Filter /FlateDecode /Length {len(to_unicode)} >>\nstream\n".encode() + to_unicode
+                         + b"\nendstream")
+
+
+def _font_parts(program: _Program, used: set[str]) -> tuple:
+    """What a face's objects hold for a set of characters: subset name, /W, font program, ToUnicode."""
+    by_glyph: dict[int, str] = {}
+    for ch in sorted(used):  # a glyph drawn for two characters reads back as the first
+        by_glyph.setdefault(program.glyph(ch), ch)
+    by_glyph.pop(0, None)
+    glyphs = sorted(by_glyph)
+    tag = "".join(chr(65 + b % 26) for b in hashlib.md5(" ".join(map(str, glyphs)).encode()).digest()[:6])
+    base = f"{tag}+{program.name}"
+    runs, widths = [], program.widths
+    for g in glyphs:  # /W: consecutive glyph ids share one array
+        if runs and runs[-1][0] + len(runs[-1][1]) == g:
+            runs[-1][1].append(_n(widths[g]))
+        else:
+            runs.append((g, [_n(widths[g])]))
+    w = "[" + " ".join(f"{start} [{' '.join(ws)}]" for start, ws in runs) + "]"
+    font = program.subset({0, *glyphs})
+    lines = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+             "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+             "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
+             "1 begincodespacerange", "<0000> <FFFF>", "endcodespacerange"]
+    for at in range(0, len(glyphs), 100):  # at most 100 entries a block
+        block = glyphs[at:at + 100]
+        lines.append(f"{len(block)} beginbfchar")
+        lines += [f"<{g:04X}> <{by_glyph[g].encode('utf-16-be').hex().upper()}>" for g in block]
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    to_unicode = zlib.compress("\n".join(lines).encode(), FONT_LEVEL)
+    return base, w, zlib.compress(font, FONT_LEVEL), len(font), to_unicode
