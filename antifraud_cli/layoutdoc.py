@@ -14,6 +14,8 @@ from .errors import AntifraudError, Location, Problem
 from .vocabulary import ELEMENTS, INLINE, TEXT_HOLDERS, Attr
 
 _NO_ATTR = Attr("text")
+KEYED = {"frame"}  # elements whose source is kept (see Node.source)
+_CLEAN: set = set()  # (tag, parent tag, attributes) that passed _check
 
 
 @dataclass
@@ -22,6 +24,9 @@ class Node:
     attrs: dict[str, str]
     line: int
     children: list["Node | str"] = field(default_factory=list)
+    # a frame's own XML, start tag to end tag: what decides its layout, so a key to remember its fitted scale by
+    source: bytes | None = field(default=None, repr=False, compare=False)
+    _values: dict = field(default_factory=dict, repr=False, compare=False)  # attr() results
 
     def get(self, name: str, default=None):
         return self.attrs.get(name, default)
@@ -33,9 +38,13 @@ class Node:
     def attr(self, name: str):
         """The attribute's value in its declared kind (a number for lengths and sizes), or its declared default
         (vocabulary.ELEMENTS): the one place defaults live."""
-        spec = ELEMENTS[self.tag].attrs.get(name, _NO_ATTR)
-        value = self.attrs.get(name)
-        return spec.convert(value) if value is not None else spec.default
+        try:
+            return self._values[name]
+        except KeyError:
+            spec = ELEMENTS[self.tag].attrs.get(name, _NO_ATTR)
+            value = self.attrs.get(name)
+            result = self._values[name] = spec.convert(value) if value is not None else spec.default
+            return result
 
     def elements(self) -> list["Node"]:
         return [c for c in self.children if isinstance(c, Node)]
@@ -51,18 +60,24 @@ def parse(xml: str, origin: str) -> Node:
     root: list[Node] = []
     parser = expat.ParserCreate("utf-8")
 
+    data = xml.encode("utf-8")
+    starts: list[int] = []
+
     def start(tag, attrs):
         line = parser.CurrentLineNumber
-        node = Node(tag, dict(attrs), line)
+        node = Node(tag, attrs, line)
         _check(node, stack[-1] if stack else None, origin, problems)
         if stack:
             stack[-1].children.append(node)
         else:
             root.append(node)
         stack.append(node)
+        starts.append(parser.CurrentByteIndex)
 
     def end(tag):
-        stack.pop()
+        node, begin = stack.pop(), starts.pop()
+        if tag in KEYED:
+            node.source = data[begin:parser.CurrentByteIndex]  # up to its end tag
 
     def chars(data):
         if stack and stack[-1].tag in TEXT_HOLDERS:
@@ -80,7 +95,7 @@ def parse(xml: str, origin: str) -> Node:
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
     try:
-        parser.Parse(xml, True)
+        parser.Parse(data, True)
     except expat.ExpatError as e:
         raise AntifraudError(Problem(Location(origin, e.lineno), f"layout document is not well-formed XML: "
                                      f"{expat.ErrorString(e.code)}",
@@ -120,6 +135,18 @@ def _normalise_space(node: Node) -> None:
 
 
 def _check(node: Node, parent: Node | None, origin: str, problems: list[Problem]) -> None:
+    key = (node.tag, parent.tag if parent is not None else None, tuple(node.attrs.items()))
+    if key in _CLEAN:  # the same element with the same attributes in the same place: checked before
+        return
+    found = len(problems)
+    _check_element(node, parent, origin, problems)
+    if len(problems) == found:
+        if len(_CLEAN) >= 16384:
+            _CLEAN.clear()
+        _CLEAN.add(key)
+
+
+def _check_element(node: Node, parent: Node | None, origin: str, problems: list[Problem]) -> None:
     where = Location(origin, node.line)
     element = ELEMENTS.get(node.tag)
     if element is None:

@@ -34,6 +34,8 @@ REGISTRATION = (1.0, 1.0, 1.0, 1.0)  # crop marks print on every plate
 MAX_PAGE_PT = 14400  # 200 in: the largest page PDF readers take in default units (bigger: /UserUnit)
 SMALL_TEXT_PT = 12.0  # below this, text prints from the black plate only (issue 14)
 CLEAN_CACHE = 8192
+FITTED_CACHE = 4096
+_FITTED: dict = {}  # (frame XML, inherited style, min size, fonts) -> the scale fit-to-frame chose
 _CLEAN: set = set()  # texts whose colours and glyphs passed the checks (same runs, background, fonts, contrast)
 SRC_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?: \((?P<field>[^)]*)\))?$")
 
@@ -467,7 +469,16 @@ class Renderer:
                 laid[scale] = (height, draw, self.problems.take_back(mark))
             return laid[scale][0]
 
-        scale = fit_scale(measure, avail, node.attr("fit"))
+        # the scale a frame fits at depends on its own XML, the style it inherits and the document's limits:
+        # documents of one audience share most frames, so their trial layouts are done once per process
+        key = (node.source, style, self.min_size, self.fonts.regular, self.fonts.bold)
+        scale = _FITTED.get(key) if node.source is not None else None
+        if scale is None:
+            scale = fit_scale(measure, avail, node.attr("fit"))
+            if node.source is not None:
+                if len(_FITTED) >= FITTED_CACHE:
+                    _FITTED.clear()
+                _FITTED[key] = scale
         measure(scale)  # the smallest scale is returned unmeasured when nothing fits
         height, draw, found = laid[scale]
         self.problems.extend(found)
