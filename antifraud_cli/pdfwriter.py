@@ -32,6 +32,10 @@ def _n(v: float) -> str:
     return "0" if s in ("-0", "") else s
 
 
+def _box(b) -> str:
+    return "[" + " ".join(_n(v) for v in b) + "]"
+
+
 def _fill(ink) -> str:
     return f"{_n(ink[0])} {_n(ink[1])} {_n(ink[2])} " + (f"{_n(ink[3])} k" if len(ink) == 4 else "rg")
 
@@ -334,8 +338,7 @@ class Canvas:
         form, self._stream = self._stream, self._stack.pop()
         num, box = self._form
         data = form.content()
-        box = " ".join(_n(v) for v in box)
-        self._objects[num] = (f"<< /Type /XObject /Subtype /Form /BBox [{box}] /Resources ".encode()
+        self._objects[num] = (f"<< /Type /XObject /Subtype /Form /BBox {_box(box)} /Resources ".encode()
                               + form.resources() + f" /Filter /FlateDecode /Length {len(data)} >>\nstream\n".encode()
                               + data + b"\nendstream")
 
@@ -351,12 +354,11 @@ class Canvas:
         contents = self._alloc()
         self._objects[contents] = f"<< /Filter /FlateDecode /Length {len(data)} >>\nstream\n".encode() + data + \
             b"\nendstream"
-        box = lambda b: "[" + " ".join(_n(v) for v in b) + "]"  # noqa: E731
-        extra = "".join(f" /{k} {box(b)}" for k, b in (("TrimBox", self.trim_box), ("BleedBox", self.bleed_box)) if b)
+        extra = "".join(f" /{k} {_box(b)}" for k, b in (("TrimBox", self.trim_box), ("BleedBox", self.bleed_box)) if b)
         if self.user_unit != 1:
             extra += f" /UserUnit {self.user_unit}"
         page = self._alloc()
-        self._objects[page] = (f"<< /Type /Page /Parent 2 0 R /MediaBox {box((0, 0, self.width, self.height))}{extra}"
+        self._objects[page] = (f"<< /Type /Page /Parent 2 0 R /MediaBox {_box((0, 0, self.width, self.height))}{extra}"
                                f" /Resources ").encode() + stream.resources() + f" /Contents {contents} 0 R >>".encode()
         self._pages.append(page)
 

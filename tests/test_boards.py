@@ -121,7 +121,7 @@ def test_the_photo_is_cmyk_cropped_to_fill_and_downsampled_to_300_dpi(station):
     assert invoke(station, "build", "-p", "contact-board", "-u", "dongguan", "-j", "1").exit_code == 0
     pdf = station / "dist/dongguan/contact-board.pdf"
     (image,) = images(pdf)
-    assert image["/ColorSpace"] == "/DeviceCMYK" and image["/Filter"] == ["/DCTDecode"]
+    assert image["/ColorSpace"] == "/DeviceCMYK" and image["/Filter"] in ("/DCTDecode", ["/DCTDecode"])
     # placed 48 x 64 mm: at most 300 dpi (567 x 756 px), in the box's proportions (cropped, never stretched)
     w, h = image["/Width"], image["/Height"]
     assert (w, h) == (567, 756)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import io
 from pathlib import Path
 
 import pytest
@@ -73,17 +72,14 @@ def _area(font: TTFont, ch: str) -> float:
 
 
 def _pdf_with(font_names: tuple[str, str], text: str) -> bytes:
-    from reportlab.pdfgen import canvas
+    from antifraud_cli.pdfwriter import Canvas
 
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
+    c = Canvas((595, 842))
     c.setFont(font_names[0], 24)
     c.drawString(72, 720, text)
     c.setFont(font_names[1], 24)
     c.drawString(72, 680, text)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+    return c.save()
 
 
 # --------------------------------------------------------------------------- (a) default set
@@ -429,20 +425,17 @@ def test_font_without_outlines_raises(tmp_path):
 
 def test_two_prepared_subsets_of_one_family_do_not_share_glyphs(tmp_path):
     """ReportLab maps fonts by face name; a second subset must not fall back to the first one's glyphs."""
-    import io
-
     import pypdfium2 as pdfium
-    from reportlab.pdfgen import canvas
+
+    from antifraud_cli.pdfwriter import Canvas
 
     first = fonts.register(fonts.prepare(fonts.default_fontset(), "扫码拨打", cache_dir=tmp_path))
     second = fonts.register(fonts.prepare(fonts.default_fontset(), "扫码添加", cache_dir=tmp_path))
     assert first != second
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, initialFontName=second[0])
+    c = Canvas((200, 100))
     c.setFont(second[0], 12)
     c.drawString(50, 50, "扫码添加")
-    c.save()
-    assert pdfium.PdfDocument(buf.getvalue())[0].get_textpage().get_text_range() == "扫码添加"
+    assert pdfium.PdfDocument(c.save())[0].get_textpage().get_text_range() == "扫码添加"
 
 
 def test_leftover_temporary_files_of_a_killed_writer_are_removed(tmp_path):

@@ -4,11 +4,13 @@ from __future__ import annotations
 import io
 
 import pytest
+from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 pdfium = pytest.importorskip("pypdfium2")
-from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
 from antifraud_cli.icons import ICON_NAMES, draw_icon  # noqa: E402
+from antifraud_cli.pdfwriter import Canvas  # noqa: E402
 
 PAGE = 64          # page side (pt); rendered at scale 1 -> 64 x 64 px
 X0, Y0, SIZE = 12, 12, 40
@@ -17,13 +19,11 @@ WHITE = (0.0, 0.0, 0.0, 0.0)
 
 
 def _render_pages(draw_page, count: int):
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(PAGE, PAGE))
+    c = Canvas((PAGE, PAGE))
     for i in range(count):
         draw_page(c, i)
         c.showPage()
-    c.save()
-    doc = pdfium.PdfDocument(buf.getvalue())
+    doc = pdfium.PdfDocument(c.save())
     try:
         return [doc[i].render(scale=1).to_pil().convert("L") for i in range(count)]
     finally:
@@ -70,7 +70,7 @@ def test_knockout_colour_is_used():
 
 
 def test_unknown_name_raises_keyerror_listing_names():
-    c = Canvas(io.BytesIO(), pagesize=(PAGE, PAGE))
+    c = Canvas((PAGE, PAGE))
     with pytest.raises(KeyError) as info:
         draw_icon(c, "unicorn", 0, 0, 10, BLACK)
     assert "unicorn" in str(info.value)
@@ -82,16 +82,24 @@ def test_graphics_state_is_restored():
     before_stroke = (0.0, 0.6, 0.2, 0.0)
 
     def page(c, i):
-        c.setFillColorCMYK(*before_fill)
+        c.setFillColor(before_fill)
         c.setStrokeColorCMYK(*before_stroke)
         c.setLineWidth(0.5)
-        state = (c._fillColorObj, c._strokeColorObj, c._lineWidth)
         for name in ICON_NAMES:
             draw_icon(c, name, X0, Y0, SIZE, (0, 1, 1, 0), knockout=(0, 0, 0, 0.3))
-        assert (c._fillColorObj, c._strokeColorObj, c._lineWidth) == state
         # no leaked transform or colour: a plain 4x4 square lands at the page corner in the earlier fill colour
         c.rect(0, 0, 4, 4, stroke=0, fill=1)
 
+    c = Canvas((PAGE, PAGE))
+    page(c, 0)
+    reader = PdfReader(io.BytesIO(c.save()))
+    depth, outside = 0, []  # every icon's state changes sit inside its own q ... Q
+    for _, op in ContentStream(reader.pages[0].get_contents(), reader).operations:
+        depth += {b"q": 1, b"Q": -1}.get(op, 0)
+        assert depth >= 0
+        if depth == 0 and op in (b"w", b"J", b"j", b"k", b"K", b"rg", b"RG", b"cm", b"gs"):
+            outside.append(op)
+    assert depth == 0 and outside == [b"k", b"K", b"w"]  # only the page's own settings
     (img,) = _render_pages(page, 1)
     rgb_corner = img.getpixel((1, PAGE - 2))
     rgb_elsewhere = img.getpixel((PAGE - 2, 1))
@@ -101,15 +109,13 @@ def test_graphics_state_is_restored():
 
 def test_rgb_colour_of_restored_fill():
     def page(c, i):
-        c.setFillColorCMYK(1, 0, 0, 0)
+        c.setFillColor((1, 0, 0, 0))
         draw_icon(c, "heart", X0, Y0, SIZE, (0, 1, 1, 0))
         c.rect(0, 0, 4, 4, stroke=0, fill=1)
 
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(PAGE, PAGE))
+    c = Canvas((PAGE, PAGE))
     page(c, 0)
-    c.save()
-    doc = pdfium.PdfDocument(buf.getvalue())
+    doc = pdfium.PdfDocument(c.save())
     try:
         img = doc[0].render(scale=1).to_pil().convert("RGB")
     finally:
