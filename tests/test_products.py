@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -401,3 +402,31 @@ def test_the_wallet_card_carries_the_officers_own_qr_code(make_project):
     card = root / "dist/elderly/card.pdf"
     assert "扫码加李警官微信" in page_text(card)[1]
     assert decode_qr(card, 1) == ["https://u.wechat.com/liming"]
+
+
+def test_compiled_templates_kept_between_runs_survive_damage(make_project, tmp_path, monkeypatch):
+    """Jinja's compiled templates live in the cache folder; a damaged or unwritable one only costs a compile."""
+    from antifraud_cli.compose import _environment
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ANTIFRAUD_CACHE_DIR", str(cache))
+    root = make_project({"antifraud.yaml": STATION})
+    _environment.cache_clear()  # a new process each time: what is compiled is read from the cache folder
+    assert invoke(root, "build", "-a", "elderly", "-p", "card").exit_code == 0
+    compiled = list((cache / "templates").glob("*.jinja"))
+    assert compiled  # card.xml.j2 and what it includes
+    for f in compiled:
+        f.write_bytes(b"\x00garbage" * 10)
+    _environment.cache_clear()
+    result = invoke(root, "build", "-a", "elderly", "-p", "card", "--force")
+    assert result.exit_code == 0, result.output
+    assert "警民联系卡" in page_text(root / "dist" / "elderly" / "card.pdf")[0]
+    shutil.rmtree(cache / "templates")
+    (cache / "templates").write_text("not a folder")  # nothing can be read or kept there
+    _environment.cache_clear()
+    try:
+        result = invoke(root, "build", "-a", "elderly", "-p", "poster")
+    finally:
+        _environment.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "防范" in page_text(root / "dist" / "elderly" / "poster.pdf")[0]
