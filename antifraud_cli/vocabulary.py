@@ -160,7 +160,7 @@ ELEMENTS: dict[str, Element] = {e.tag: e for e in [
         "size": Attr("pt", 10.0, "labels and values"),
         "background": Attr("colour", None, "what is behind it, for the contrast check (default: the page)"),
         "src": SRC,
-    }, group="fixed", doc="A bar chart in the box `w`×`h` mm, drawn as vectors (ReportLab graphics) in the "
+    }, group="fixed", doc="A bar chart in the box `w`×`h` mm, drawn as vectors in the "
                           "output's colours (CMYK for print): each bar carries its value, bars start at 0 and "
                           "scale to the largest value. Labels keep the document's `min-size`."),
     Element("icon", {
