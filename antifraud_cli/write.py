@@ -212,6 +212,7 @@ class OutputWriter:
         self._lock_fd: int | None = None
         self._staging: Path | None = None
         self._staged: dict[str, tuple] = {}  # path -> (job, sha256, bytes)
+        self._staged_files: dict[str, str] = {}  # path -> its file's name in staging/new
         self._created: list[Path] = []  # folders this build made (OUT and its missing parents), for a failure
         self._committed = False
 
@@ -343,9 +344,11 @@ class OutputWriter:
         try:
             if self._staging is None:
                 self._staging = Path(tempfile.mkdtemp(prefix="staging-", dir=self.out / STATE))
-            target = self._staging / "new" / job.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as fh:
+                (self._staging / "new").mkdir()
+            # staged flat, numbered: creating a folder costs about as much as writing a leaflet, and the
+            # outputs' folders are made (or already exist) in OUT when they are moved into place
+            name = self._staged_files.setdefault(job.path, f"{len(self._staged_files)}{Path(job.path).suffix}")
+            with open(self._staging / "new" / name, "wb") as fh:
                 fh.write(data)
         except OSError as e:
             raise _write_error(e, self.out / job.path) from None
@@ -368,7 +371,7 @@ class OutputWriter:
             txn = _Moves(self.out, self._staging)
             try:
                 for path in sorted(self._staged):
-                    txn.place(path)
+                    txn.place(path, self._staged_files[path])
                 forgotten = False
                 for path in remove:
                     entry = manifest.entries.get(path)
@@ -464,8 +467,8 @@ class _Moves:
             d.mkdir()
             self.undo.append(d.rmdir)
 
-    def place(self, rel: str) -> None:
-        target, staged = self.out / rel, self.staging / "new" / rel
+    def place(self, rel: str, staged_name: str) -> None:
+        target, staged = self.out / rel, self.staging / "new" / staged_name
         try:
             self._makedirs(target.parent)
             if os.path.lexists(target):

@@ -408,7 +408,8 @@ def staged_pdfs(out: Path) -> list[Path]:
 @pytest.fixture(scope="module")
 def big_project(tmp_path_factory):
     root = tmp_path_factory.mktemp("big")
-    (root / "antifraud.yaml").write_text(many_units(120), encoding="utf-8")
+    # big enough that the build is still running well after its first output is staged, on any machine
+    (root / "antifraud.yaml").write_text(many_units(400), encoding="utf-8")
     return root
 
 
