@@ -511,8 +511,21 @@ def draw_icon(canvas, name: str, x: float, y: float, size: float, color: CMYK,
     try:
         canvas.translate(x, y)
         canvas.scale(size / 100.0, size / 100.0)
-        pen = _Pen(canvas, tuple(color), tuple(knockout))
-        pen.fg()
-        drawer(pen)
+        key = (name, tuple(color), tuple(knockout))
+        snippet = _SNIPPETS.get(key)
+        if snippet is not None:
+            canvas.replay(snippet)
+        else:
+            start = canvas.mark()
+            pen = _Pen(canvas, key[1], key[2])
+            pen.fg()
+            drawer(pen)
+            if len(_SNIPPETS) < 512 and (snippet := canvas.snippet(start)) is not None:
+                _SNIPPETS[key] = snippet
     finally:
         canvas.restoreState()
+
+
+# (name, colour, knockout) -> the icon's drawing operators in its own 100-unit square: every document of a kit
+# draws the same few icons, and formatting their curves' numbers again each time costs more than the icon
+_SNIPPETS: dict[tuple, tuple[str, ...]] = {}

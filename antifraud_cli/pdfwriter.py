@@ -316,6 +316,22 @@ class Canvas:
         t.textOut(s)
         self.drawText(t)
 
+    # ---------- snippets ----------
+    def mark(self) -> tuple[int, int]:
+        """Where the current stream stands: what is drawn from here on can be kept as a snippet."""
+        st = self._stream
+        return len(st.ops), len(st.fonts) + len(st.gstates) + len(st.xobjects)
+
+    def snippet(self, since: tuple[int, int]) -> tuple[str, ...] | None:
+        """The operators drawn since `since`, to replay elsewhere; None if they used a resource (a font, a
+        graphics state, an image), which the other stream might not have."""
+        if self.mark()[1] != since[1]:
+            return None
+        return tuple(self._stream.ops[since[0]:])
+
+    def replay(self, snippet: tuple[str, ...]) -> None:
+        self._stream.ops.extend(snippet)
+
     # ---------- images and forms ----------
     def drawImage(self, jpeg: bytes, x, y, w, h):
         """A JPEG as it is (DCTDecode): one image object per distinct file, however often it is placed."""

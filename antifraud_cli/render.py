@@ -576,6 +576,8 @@ class Renderer:
         c.rect(x0 - quiet, top - size_mm * MM - quiet, size_mm * MM + 2 * quiet, size_mm * MM + 2 * quiet,
                stroke=0, fill=1)
         c.setFillColor(self.ink(node.attr("color")))
+        c.translate(x0, top - size_mm * MM)
+        c.scale(module, module)  # modules drawn in whole units: exact edges, short numbers
         path = c.beginPath()
         for r, row in enumerate(matrix):
             start = None
@@ -583,7 +585,7 @@ class Renderer:
                 if dark and start is None:
                     start = col
                 elif not dark and start is not None:
-                    path.rect(x0 + start * module, top - (r + 1) * module, (col - start) * module, module)
+                    path.rect(start, n - 1 - r, col - start, 1)
                     start = None
         c.drawPath(path, stroke=0, fill=1)
         c.restoreState()
