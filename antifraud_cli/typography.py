@@ -30,6 +30,13 @@ one more atom than fits at natural width when setting its full-width marks up to
 half-width absorbs the overflow, and that overflow is smaller than the slack the
 shorter line would spread between its characters.  Other alignments never squeeze.
 
+Hanging punctuation (标点悬挂, clreq): when the best legal break would leave a justified line
+spread by more than :data:`LOOSE` em between its characters, and the next character plus the
+stop or comma after it (``，。、．：；！？``) fit once that mark hangs, the line takes them: its
+other glyphs are justified to the column, and the mark's box starts at the column's right edge,
+its ink (in the left half of the em box) at most half an em past it. Never on a paragraph's last
+line, never an opening mark, never two marks.
+
 Widow control: the last line of a multi-line paragraph never holds a single character
 (punctuation not counted); the line before it is broken earlier.
 
@@ -41,7 +48,9 @@ Geometry of the result: each :class:`Line` holds :class:`Piece` objects with an 
 and a ``char_space`` (PDF ``Tc``, extra space after every character of the piece).
 ``Line.width`` is the x of the right edge of the last glyph's (trimmed) box, i.e.
 the extent of the line from its left edge; for justified lines it equals the
-frame width.
+frame width.  A line with a hung mark reports the frame width too (where its other glyphs
+end and the mark's box starts); ``Line.hang`` is how far the mark's trimmed box reaches past
+it (half an em; 0 for every other line).
 """
 
 from __future__ import annotations
@@ -97,6 +106,7 @@ class Line:
     width: float
     height: float
     text: str
+    hang: float = 0.0  # a hung mark's (trimmed) box reaches this far past ``width``
 
 
 # --------------------------------------------------------------------------------------
@@ -129,6 +139,11 @@ _WIDE_AMBIGUOUS = frozenset("“”‘’—…·‧※")
 _UNBREAKABLE_PAIRS = frozenset("—…")  # "——" and "……"
 _BREAK_SPACES = frozenset(" \t\u3000\u2002\u2003\u2009\u200a\u205f\f\v")  # not NBSP: that one glues
 _SPLIT_AFTER = frozenset("/-?&=#_.@:")  # preferred cut points inside an over-long URL / number
+
+# Stops and commas that may hang past a justified line's end (clreq 标点悬挂): ink in the left half.
+_HANGABLE = frozenset("，。、．：；！？")
+#: A justified line spread by more than this (em per gap) hangs a mark instead, where one is there.
+LOOSE = 0.1
 
 _FULL_WIDTH_RATIO = 0.9  # a mark is treated as full width when its advance >= 0.9 em
 _EPS = 1e-6
@@ -408,13 +423,15 @@ def _strip_end(A: list[_Atom], pos: int, b: int) -> int:
 
 
 def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float,
-                   justify: bool = False) -> list[list[_Atom]]:
-    """Greedy breaking of one newline-free segment (no leading/trailing spaces).
+                   justify: bool = False) -> list[tuple[list[_Atom], bool]]:
+    """Greedy breaking of one newline-free segment (no leading/trailing spaces): each line's
+    atoms, and whether its last atom is a hung mark.
 
     With ``justify``, a line may also take more atoms than fit at natural width when squeezing
     its full-width marks to half width absorbs the overflow and that overflow is smaller than
-    the space the looser line would have to spread (clreq: compress punctuation, then stretch)."""
-    bounds: list[tuple[int, int, float]] = []  # (start, break, available width) of each line
+    the space the looser line would have to spread (clreq: compress punctuation, then stretch);
+    a line still loose after that may hang a stop or comma (see :func:`_hang`)."""
+    bounds: list[tuple[int, int, float, bool]] = []  # (start, break, available width, hung) of each line
     pos = 0
     avail = first_avail
     while pos < len(A):
@@ -493,6 +510,13 @@ def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float,
                         if natural[e] - avail < avail - natural[b]:
                             b = e
                         break
+                if justify and natural[b] < avail:
+                    e = _hang(A, pos, b, natural, avail, max(last_fit, tight[-1] if tight else 0))
+                    if e:
+                        bounds.append((pos, e, avail, True))
+                        pos = e
+                        avail = width
+                        continue
             else:
                 # No legal break among what fits: cut an over-long unit as a last resort.
                 # The fitting material is one unbreakable block (e.g. a URL that fits
@@ -525,14 +549,44 @@ def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float,
                         b = i_fail + 1
                     else:
                         b = last_fit  # nothing else fits: accept the forbidden break
-        bounds.append((pos, b, avail))
+        bounds.append((pos, b, avail, False))
         pos = b
         avail = width
     _avoid_lone_last_line(A, bounds, width, justify)
-    return [A[s:_strip_end(A, s, b)] for s, b, _ in bounds]
+    return [(A[s:_strip_end(A, s, b)], hung) for s, b, _, hung in bounds]
 
 
-def _avoid_lone_last_line(A: list[_Atom], bounds: list[tuple[int, int, float]], width: float,
+def _gaps(A: list[_Atom], s: int, e: int) -> int:
+    """Places where a justified line ``A[s:e]`` is spread (before each atom but the first; not before a space)."""
+    return sum(1 for k in range(s + 1, e) if A[k].kind != _SPACE)
+
+
+def _hang(A: list[_Atom], pos: int, b: int, natural: dict[int, float], avail: float, reach: int) -> int:
+    """Where the line ``A[pos:b]`` should end instead, hanging a stop or comma past the column; 0 for no.
+
+    ``reach``: the end of the most that fits (squeezed), ``natural``: widths of ``A[pos:end]``.
+    Hanging is a fix for a loose line only: the line must otherwise be spread by more than
+    :data:`LOOSE` em a gap, and the hung line less.  Beyond that threshold the spaces between
+    ideographs read as letter-spacing; below it (a ~0.1 em gap is within the variation of the
+    glyphs' own side bearings) a hung mark would be the more visible of the two."""
+    gaps = _gaps(A, pos, b)
+    if not gaps:
+        return 0  # a lone unit is set flush left, not spread
+    spread = (avail - natural[b]) / gaps
+    for e in range(min(reach + 1, len(A) - 1), b + 1, -1):  # e < len(A): never the paragraph's last line
+        mark, prev = A[e - 1], A[e - 2]
+        if not (mark.ink_left and mark.text in _HANGABLE) or spread <= LOOSE * mark.size:
+            continue
+        if prev.kind == _SPACE or prev.ink_left or prev.ink_right or prev.no_end or prev.text[-1] in _NO_START:
+            continue  # one mark hangs, alone, after a character
+        if not _legal(A, e) or not _fits(A[pos : e - 1], avail, True):
+            continue
+        if (avail - natural[e - 1]) / _gaps(A, pos, e - 1) < spread:
+            return e
+    return 0
+
+
+def _avoid_lone_last_line(A: list[_Atom], bounds: list[tuple[int, int, float, bool]], width: float,
                           justify: bool) -> None:
     """Widow control: a paragraph's last line never holds a single character; the line
     before it is broken earlier (at the latest legal break that leaves both lines fitting
@@ -543,7 +597,7 @@ def _avoid_lone_last_line(A: list[_Atom], bounds: list[tuple[int, int, float]], 
     n = len(A)
     if not _lone(A[s_last:n]):
         return
-    s, b, avail = bounds[-2]
+    s, b, avail, _ = bounds[-2]
     for b2 in range(b - 1, s, -1):
         if not _legal(A, b2):
             continue
@@ -553,8 +607,8 @@ def _avoid_lone_last_line(A: list[_Atom], bounds: list[tuple[int, int, float]], 
             start += 1
         tail = A[start:n]
         if not _lone(head) and not _lone(tail) and _fits(head, avail, justify) and _fits(tail, width, justify):
-            bounds[-2] = (s, b2, avail)
-            bounds[-1] = (start, n, width)
+            bounds[-2] = (s, b2, avail, False)
+            bounds[-1] = (start, n, width, False)
             return
 
 
@@ -564,15 +618,17 @@ def _avoid_lone_last_line(A: list[_Atom], bounds: list[tuple[int, int, float]], 
 
 
 def _layout_line(
-    ctx: _Ctx, atoms: list[_Atom], width: float, indent: float, align: str, last: bool
+    ctx: _Ctx, atoms: list[_Atom], width: float, indent: float, align: str, last: bool, hang: bool = False
 ) -> Line:
-    m = len(atoms)
+    # with ``hang`` the last atom is a mark set past the column: the others are justified without it
+    body = atoms[:-1] if hang else atoms
+    m = len(body)
     adv = [a.w for a in atoms]
     for k in range(m - 1):
         c = _compress(atoms[k], atoms[k + 1])
         if c:
             adv[k] -= c
-    natural = sum(adv) - _trim(atoms[-1])
+    natural = sum(adv[:m]) - _trim(body[-1])
     avail = width - indent
     slack = avail - natural
 
@@ -580,7 +636,7 @@ def _layout_line(
     offset = indent
     if align == "justify" and slack < -_EPS:
         # a tight line: squeeze the marks' blank halves, each in proportion to what it has
-        rem = _blanks(atoms)
+        rem = _blanks(body)
         total = sum(rem)
         if total > _EPS:
             f = min(1.0, -slack / total)
@@ -631,7 +687,10 @@ def _layout_line(
             sx += w
         if k < m - 1:
             x += adv[k] + (stretch if atoms[k + 1].kind != _SPACE else 0.0)
-    right = x + atoms[-1].w - _trim(atoms[-1])
+        elif k == m - 1 and hang:
+            x += a.w - _trim(a)  # the hung mark's box starts where the column ends
+    overhang = atoms[-1].w - _trim(atoms[-1]) if hang else 0.0
+    right = x if hang else x + atoms[-1].w - _trim(atoms[-1])
 
     out = []
     for text, ri, px, _w, _n, cs in pieces:
@@ -640,7 +699,7 @@ def _layout_line(
     if align == "justify" and abs(right - width) < 1e-6:
         right = width
     height = max(runs[s[1]].size for a in atoms for s in a.segs)
-    return Line(tuple(out), right, height, "".join(p.text for p in out))
+    return Line(tuple(out), right, height, "".join(p.text for p in out), overhang)
 
 
 # --------------------------------------------------------------------------------------
@@ -739,16 +798,16 @@ class Paragraph:
         if not scale > 0:
             raise ValueError(f"scale must be positive, got {scale!r}")
         width, first_indent = width / scale, first_indent / scale
-        groups: list[tuple] = []  # (atoms, indent, last of its segment) or (None, run index of an empty line)
+        groups: list[tuple] = []  # (atoms, indent, last of its segment, hung) or (None, run index of an empty line, ...)
         for seg_i, (seg, ri) in enumerate(self.segments):
             indent = first_indent if seg_i == 0 else 0.0
             if not seg:
-                groups.append((None, ri, False))
+                groups.append((None, ri, False, False))
                 continue
             # a copy: long units get split
             broken = _break_segment(self.ctx, list(seg), width, width - indent, align == "justify")
-            for li, group in enumerate(broken):
-                groups.append((group, indent if li == 0 else 0.0, li == len(broken) - 1))
+            for li, (group, hung) in enumerate(broken):
+                groups.append((group, indent if li == 0 else 0.0, li == len(broken) - 1, hung))
         return Breaks(self.ctx, groups, width, align, scale)
 
 
@@ -792,17 +851,17 @@ class Breaks(Sequence):
         return self._lines[i]
 
     def _layout(self, group: tuple) -> Line:
-        atoms, indent, last = group
+        atoms, indent, last, hung = group
         if atoms is None:  # an empty line: "\n\n"
             line = Line((), 0.0, self._ctx.runs[indent].size, "")
         else:
-            line = _layout_line(self._ctx, atoms, self._width, indent, self._align, last)
+            line = _layout_line(self._ctx, atoms, self._width, indent, self._align, last, hung)
         return line if self._scale == 1.0 else _scaled(line, self._scale)
 
 
 def _scaled(line: Line, k: float) -> Line:
     pieces = tuple(Piece(p.text, p.font, p.size * k, p.style, p.x * k, p.char_space * k) for p in line.pieces)
-    return Line(pieces, line.width * k, line.height * k, line.text)
+    return Line(pieces, line.width * k, line.height * k, line.text, line.hang * k)
 
 
 def violations(lines: list[Line]) -> list[str]:

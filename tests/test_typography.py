@@ -22,6 +22,7 @@ TOL = 0.01
 FONT_PATH = str(__import__("antifraud_cli.fonts").fonts.default_fontset().regular.path)
 TRIMMABLE = set("，。、．：；！？”’」』）］｝】〗〕》〉")
 OPENERS = set("“‘「『（［｛【〖〔《〈")
+HANGABLE = set("，。、．：；！？")  # may hang past a justified line's end
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -89,7 +90,14 @@ def check_geometry(lines: list[Line], width: float, measure, *, justify_all_but_
         assert all(p.text for p in ln.pieces)
         # nothing runs past the frame
         assert ln.width <= width + TOL, (i, ln.text, ln.width)
-        assert abs(right_edge(ln, measure) - ln.width) < TOL, (i, ln.text, right_edge(ln, measure), ln.width)
+        # a hung mark's box starts at the line's width and reaches ``hang`` (half an em) past it
+        assert abs(right_edge(ln, measure) - ln.width - ln.hang) < TOL, (i, ln.text, right_edge(ln, measure), ln.width)
+        if ln.hang:
+            last = ln.pieces[-1]
+            assert last.text[-1] in HANGABLE and abs(last.x + (len(last.text) - 1) * last.char_space
+                                                     + measure(last.text[:-1], last.font, last.size) - ln.width) < TOL
+            assert 0 < ln.hang <= 0.5 * last.size + TOL and i < len(lines) - 1
+            assert ln.text[-2] not in TRIMMABLE | OPENERS  # one mark hangs, never two
         # pieces are in reading order, never overlap more than a compressed half em (a whole em
         # between a closing and an opening mark, both squeezed to half width in a tight line)
         for a, b in zip(ln.pieces, ln.pieces[1:]):
@@ -618,3 +626,106 @@ def test_breaking_one_long_word_is_linear_in_its_length():
     small, large = _work(2_000), _work(8_000)
     assert large[0] < 6 * small[0], (small, large)
     assert large[1] < 6 * small[1], (small, large)
+
+
+# ----------------------------------------------------------------------------- hanging punctuation
+
+
+def test_loose_line_hangs_the_comma(real_measure):
+    # the elderly leaflet's back (20 pt, an ~11 em column): "接" must go down with its "，", and "接，" does not
+    # fit even squeezed, so the line "接到96110来电一定要" was spread by ~0.2 em a gap; hanging the comma keeps it
+    size, font = 20.0, "NotoSansSC-test"
+    text = "接到96110来电一定要接，那是在提醒您"
+    em = lambda t: real_measure(t, font, size) / size  # noqa: E731
+    width = 10.8 * size
+    assert em("接到96110来电一定要接") <= 10.8 < em("接到96110来电一定要接，") - 0.5  # fits only when the comma hangs
+    assert (10.8 - em("接到96110来电一定要")) / 7 > 0.1  # the shorter line would be loose
+    lines = break_lines([Run(text, font, size)], width, real_measure)
+    assert [ln.text for ln in lines] == ["接到96110来电一定要接，", "那是在提醒您"]
+    assert violations(lines) == []
+    check_geometry(lines, width, real_measure)
+    first = lines[0]
+    assert abs(first.width - width) < TOL and abs(first.hang - 0.5 * size) < TOL and lines[1].hang == 0
+    comma = first.pieces[-1]
+    assert comma.text == "，" and abs(comma.x - width) < TOL  # its box starts at the column edge
+    assert all(p.char_space < 0.05 * size for p in first.pieces)
+    # the ink of the hung comma lies in the half em past the column
+    from fontTools.ttLib import TTFont
+    from fontTools.pens.boundsPen import BoundsPen
+
+    tt = TTFont(FONT_PATH, fontNumber=0)
+    glyphs = tt.getGlyphSet()
+    pen = BoundsPen(glyphs)
+    glyphs[tt.getBestCmap()[ord("，")]].draw(pen)
+    upm = tt["head"].unitsPerEm
+    assert 0 <= pen.bounds[0] and pen.bounds[2] <= 0.5 * upm
+
+
+@pytest.mark.parametrize("chars, hangs", [(11, True), (13, False)])
+def test_hang_only_a_loose_line(chars, hangs):
+    # k characters fill the column; the k-th must go down with its "，" unless the comma hangs. The line of
+    # k - 1 characters is spread by 1/(k - 2) em a gap: 0.111 em for 11 (loose), 0.091 em for 13 (not)
+    text = "一二三四五六七八九十一二三四五"[:chars] + "，后面还有几个字"
+    width = 10.0 * chars
+    lines = break_lines(para(text), width, fake_measure)
+    check_geometry(lines, width, fake_measure)
+    assert violations(lines) == []
+    if hangs:
+        assert lines[0].text == text[: chars + 1] and lines[0].hang == 5.0 and lines[0].width == width
+        last = lines[0].pieces[-1]  # no spreading left: the comma is set right after "一", in the same piece
+        assert abs(last.x + fake_measure(last.text[:-1], "F", 10) + last.char_space * (len(last.text) - 1) - width) < TOL
+    else:
+        assert lines[0].text == text[: chars - 1] and all(ln.hang == 0 for ln in lines)
+        assert abs(lines[0].pieces[-1].char_space - 10 / (chars - 2)) < TOL
+
+
+@pytest.mark.parametrize("text", [
+    "一二三四五六七八九十一。",  # the mark ends the paragraph
+    "一二三四五六七八九十一，\n下一段的文字",  # ... or a segment: that line is not justified
+    "一二三四五六七八九十一，二",  # hanging would leave "二" alone: widow control breaks earlier
+])
+def test_last_line_never_hangs(text):
+    for align in ("justify", "left"):
+        lines = break_lines(para(text), 110, fake_measure, align=align)
+        assert all(ln.hang == 0 for ln in lines), [ln.text for ln in lines]
+        assert violations(lines) == []
+        assert_text_kept(text, lines)
+        assert all(ln.width <= 110 + TOL for ln in lines)
+    # the same mark hangs when more text follows (so the cases above are not trivially hang-free)
+    assert break_lines(para("一二三四五六七八九十一，二三四五"), 110, fake_measure)[0].hang == 5.0
+
+
+@pytest.mark.parametrize("text", [
+    "一二三四五六七八九十一（二三四）五六",  # an opening mark never hangs (nor ends a line)
+    "一二三四五六七八九十一）二三四五六",  # a closing bracket is not a stop or comma
+    "一二三四五六七八九十一”二三四五六",  # nor a closing quote
+    "一二三四五六七八九十一。”二三四五",  # never two marks
+    "一二三四五六七八九十”，二三四五六",  # nor a comma after another mark
+])
+def test_only_one_stop_or_comma_hangs(text):
+    lines = break_lines(para(text), 110, fake_measure)
+    assert all(ln.hang == 0 for ln in lines), [ln.text for ln in lines]
+    assert violations(lines) == []
+    check_geometry(lines, 110, fake_measure)
+
+
+def test_without_a_hang_the_layout_is_unchanged(real_measure, monkeypatch):
+    # with hanging switched off, the same lines (text, pieces, widths) up to the first hung line
+    import antifraud_cli.typography as typo
+
+    runs = [Run(LONG_TEXT, "NotoSansSC-test", 12.0)]
+    hung = 0
+    for width in range(100, 501, 7):
+        with_hang = break_lines(runs, float(width), real_measure)
+        monkeypatch.setattr(typo, "LOOSE", float("inf"))
+        without = break_lines(runs, float(width), real_measure)
+        monkeypatch.undo()
+        first = next((i for i, ln in enumerate(with_hang) if ln.hang), None)
+        if first is None:
+            assert with_hang == without, width
+        else:
+            hung += 1
+            assert with_hang[:first] == without[:first]
+            assert with_hang[first].text.startswith(without[first].text)
+            assert len(with_hang[first].text) > len(without[first].text)
+    assert 0 < hung < 30  # hanging is the exception
