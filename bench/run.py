@@ -215,8 +215,9 @@ def versus_typst(repeat: int) -> None:
     env = {**os.environ, "ANTIFRAUD_CACHE_DIR": str(work / "cache"), "SOURCE_DATE_EPOCH": "1799539200"}
     os.environ.update(ANTIFRAUD_CACHE_DIR=env["ANTIFRAUD_CACHE_DIR"])
     villages18 = villages(work / "v18", 18)
+    villages36 = villages(work / "v36", 36)
     town = township(work / "township")
-    for folder in (villages18, town):
+    for folder in (villages18, villages36, town):
         (folder / "antifraud.yaml").write_text((folder / "antifraud.yaml").read_text(encoding="utf-8")
                                                + f"defaults: {{audiences: {json.dumps(AUDIENCES5)}}}\n",
                                                encoding="utf-8")
@@ -243,6 +244,10 @@ def versus_typst(repeat: int) -> None:
     (work / "leaflet.typ").write_text(TYPST_LEAFLET, encoding="utf-8")
     inputs = typst_inputs(villages18, AUDIENCES5, 18)
     (work / "inputs.json").write_text(json.dumps(inputs, ensure_ascii=False), encoding="utf-8")
+    (work / "t36").mkdir()
+    shutil.copy(work / "leaflet.typ", work / "t36" / "leaflet.typ")
+    (work / "t36" / "inputs.json").write_text(json.dumps(typst_inputs(villages36, AUDIENCES5, 36),
+                                                         ensure_ascii=False), encoding="utf-8")
     compiler = typst.Compiler(str(work / "leaflet.typ"), font_paths=[font_dir], ignore_system_fonts=True)
     compiler.compile(sys_inputs=inputs[0])  # fonts loaded
     theirs = []
@@ -254,21 +259,29 @@ def versus_typst(repeat: int) -> None:
 
     # whole processes
     exe = [sys.executable, "-m", "antifraud_cli"]
-    subprocess.run(exe + ["build", "-p", "leaflet", "-j", "1"], cwd=villages18, env=env, check=True,
-                   capture_output=True)  # font cache warm, modules compiled
+    for folder in (villages18, villages36):
+        subprocess.run(exe + ["build", "-p", "leaflet", "-j", "1"], cwd=folder, env=env, check=True,
+                       capture_output=True)  # font cache warm, modules and templates compiled
     (work / "typst-out").mkdir()
+    (work / "t36" / "out").mkdir()
     typst_cmd = [sys.executable, "-c", TYPST_SCRIPT, str(work), font_dir, str(work / "typst-out")]
-    ours_j1, theirs_proc, kit_j2 = [], [], []
+    typst_180 = [sys.executable, "-c", TYPST_SCRIPT, str(work / "t36"), font_dir, str(work / "t36" / "out")]
+    ours_j1, theirs_proc, kit_j2, ours_180, theirs_180 = [], [], [], [], []
     for _ in range(repeat):
         ours_j1.append(timed(exe + ["build", "-p", "leaflet", "-j", "1", "--force"], villages18, env))
         theirs_proc.append(timed(typst_cmd, work, env))
+        ours_180.append(timed(exe + ["build", "-p", "leaflet", "-j", "1", "--force"], villages36, env))
+        theirs_180.append(timed(typst_180, work, env))
         kit_j2.append(timed(exe + ["build", "-p", "poster", "-p", "leaflet", "-p", "card", "-j", "2", "--force"],
                             town, env))
     assert len(list((villages18 / "dist").rglob("leaflet.pdf"))) == 90
     assert len(list((work / "typst-out").glob("*.pdf"))) == 90
     assert len(list((town / "dist").rglob("*.pdf"))) == 90
+    assert len(list((work / "t36" / "out").glob("*.pdf"))) == 180
 
     best = lambda xs: min(xs)  # noqa: E731  (this shared machine stalls for whole seconds at times)
+    slope_ours = (best(ours_180) - best(ours_j1)) / 90
+    slope_theirs = (best(theirs_180) - best(theirs_proc)) / 90
     rows = [
         ("machine check: CPU share", f"{cpu_share(5):.0%}", "100 % when quiet"),
         ("per leaflet in one process, ours (90 different; best)", f"{best(ours) / 90 * 1000:.1f} ms", ""),
@@ -279,6 +292,13 @@ def versus_typst(repeat: int) -> None:
         ("90 leaflets, whole process: Python + typst (best; median)",
          f"{best(theirs_proc):.2f} s; {statistics.median(theirs_proc):.2f} s", ""),
         ("ratio, whole processes, one core", f"{best(ours_j1) / best(theirs_proc):.2f}×", "≤ 1.0×"),
+        ("180 leaflets (36 villages), whole process, ours; Typst (best)",
+         f"{best(ours_180):.2f} s; {best(theirs_180):.2f} s", ""),
+        ("per leaflet from whole processes (180 minus 90, / 90), ours; Typst",
+         f"{slope_ours * 1000:.1f} ms; {slope_theirs * 1000:.1f} ms", ""),
+        ("ratio per leaflet, whole processes", f"{slope_ours / slope_theirs:.2f}×", "≤ 1.0×"),
+        ("fixed cost of a process (90 leaflets minus 90 × per leaflet), ours; Typst",
+         f"{best(ours_j1) - 90 * slope_ours:.2f} s; {best(theirs_proc) - 90 * slope_theirs:.2f} s", ""),
         ("township kit, 90 PDFs, -j 2, whole process (best; median)",
          f"{best(kit_j2):.2f} s; {statistics.median(kit_j2):.2f} s", ""),
         ("ratio kit on two cores / Typst's 90 leaflets", f"{best(kit_j2) / best(theirs_proc):.2f}×", "≤ 1.0×"),
