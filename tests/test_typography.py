@@ -22,7 +22,7 @@ TOL = 0.01
 FONT_PATH = str(__import__("antifraud_cli.fonts").fonts.default_fontset().regular.path)
 TRIMMABLE = set("，。、．：；！？”’」』）］｝】〗〕》〉")
 OPENERS = set("“‘「『（［｛【〖〔《〈")
-HANGABLE = set("，。、．：；！？")  # may hang past a justified line's end
+HANGABLE = set("，。、．：；！")  # may hang past a justified line's end
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -698,6 +698,7 @@ def test_last_line_never_hangs(text):
 @pytest.mark.parametrize("text", [
     "一二三四五六七八九十一（二三四）五六",  # an opening mark never hangs (nor ends a line)
     "一二三四五六七八九十一）二三四五六",  # a closing bracket is not a stop or comma
+    "一二三四五六七八九十一？二三四五六",  # "？" would reach 0.45 em past the column (a box's padding)
     "一二三四五六七八九十一”二三四五六",  # nor a closing quote
     "一二三四五六七八九十一。”二三四五",  # never two marks
     "一二三四五六七八九十”，二三四五六",  # nor a comma after another mark
@@ -729,3 +730,10 @@ def test_without_a_hang_the_layout_is_unchanged(real_measure, monkeypatch):
             assert with_hang[first].text.startswith(without[first].text)
             assert len(with_hang[first].text) > len(without[first].text)
     assert 0 < hung < 30  # hanging is the exception
+
+
+@pytest.mark.parametrize("mark", list("，。、．：；！"))
+def test_each_stop_or_comma_may_hang(mark):
+    lines = break_lines(para("一二三四五六七八九十一" + mark + "后面还有几个字"), 110, fake_measure)
+    assert lines[0].text.endswith("一" + mark) and lines[0].hang == 5.0
+    check_geometry(lines, 110, fake_measure)
