@@ -100,10 +100,15 @@ def _rows(chars: list[dict]) -> list[list[dict]]:
     return rows
 
 
-def _line_end(c: dict) -> float:
-    """Right edge of a line's last character: its advance, a closing mark's blank half not counted."""
+def _line_end(c: dict, edge: float | None = None) -> float:
+    """Right edge of a line's last character: its advance, a closing mark's blank half not counted. A closing
+    mark may also hang (its box starts at the column edge, typography's 标点悬挂): given the column `edge`
+    found from other lines, the reading that meets it is taken."""
     right = c["loose"][2]
-    return right - 0.5 * c["size"] if c["ch"] in CLOSING else right
+    if c["ch"] not in CLOSING:
+        return right
+    squeezed, hung = right - 0.5 * c["size"], c["loose"][0]
+    return squeezed if edge is None or abs(squeezed - edge) <= abs(hung - edge) else hung
 
 
 def _trim(path) -> list[tuple[float, float, float, float]]:
@@ -138,7 +143,9 @@ def test_multi_line_case_texts_are_justified(kits, audience):
             continue
         paragraphs += 1
         size = rows[0][0]["size"]
-        ends += [_line_end(row[-1]) for row in rows[:-1]]
+        plain = [_line_end(row[-1]) for row in rows[:-1] if row[-1]["ch"] not in CLOSING]
+        edge = max(plain) if plain else None
+        ends += [_line_end(row[-1], edge) for row in rows[:-1]]
         sizes.append(size)
         starts = [row[0]["loose"][0] for row in rows]
         assert max(starts) - min(starts) <= 0.1 * size
