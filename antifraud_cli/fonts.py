@@ -1,6 +1,6 @@
-"""Font preparation for ReportLab.
+"""Font preparation: static TrueType fonts for our PDF writer (pdfwriter.py) and font reader (ttf.py).
 
-ReportLab can only embed TrueType (``glyf``) outlines from static fonts.  The default face,
+The PDF writer embeds TrueType (``glyf``) outlines from static fonts.  The default face,
 Noto Sans SC from ``justmytype-intl-cjk``, is a *variable* glyf font whose default instance
 is Thin, and user fonts may be OTF (CFF outlines) or TTC collections.  This module turns any
 of those into small static glyf TTFs that contain just the characters a build needs:
@@ -140,7 +140,7 @@ def fontset_from_paths(regular: Path, bold: Path | None) -> FontSet:
     ``bold=None`` reuses the regular file.  For a *variable* font with a wght axis the regular
     face is instanced at 400 and the bold face at 700 (clamped to the axis range), so a single
     variable file yields a real bold; for a static font bold=None means bold looks like regular
-    (ReportLab has no synthetic bold).
+    (we make no synthetic bold).
     """
     reg_path, reg_index = _split_index(regular)
     reg_src = _user_source(reg_path, reg_index, 400.0)
@@ -1078,34 +1078,33 @@ def _finalize(font, src: FontSource, path: Path, was_variable: bool) -> None:
     font.recalcTimestamp = False  # keep head.modified from the source: deterministic bytes
 
 
-# --------------------------------------------------------------------------- reportlab
+# --------------------------------------------------------------------------- registration
 
 
 def register(prepared: PreparedFonts) -> tuple[str, str]:
-    """Register both prepared TTFs with ReportLab (idempotent) and return their font names.
+    """Read both prepared TTFs into this process's font registry (ttf.py; idempotent) and return their names.
 
-    Names are derived from the file contents ("AF-<sha12>-R" / "AF-<sha12>-B").  The pair is
-    also registered as a font family so ``<b>`` in Paragraph markup picks the bold face.
+    Names are derived from the file contents ("AF-<sha12>-R" / "AF-<sha12>-B"): a name is one font for ever.
     """
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont as RLTTFont
+    from . import ttf
 
     names = []
     with _lock:
         for path, suffix in ((Path(prepared.regular), "R"), (Path(prepared.bold), "B")):
             name = f"AF-{_file_hash(path)[:12]}-{suffix}"
-            if name not in pdfmetrics.getRegisteredFontNames():
-                try:
-                    font = RLTTFont(name, str(path))
-                    # ReportLab reuses an already registered font with the same face name, so two prepared
-                    # subsets of one family would silently share glyphs: give each its own face name.
-                    suffix = "-" + name[3:9]
-                    face_name = font.face.name
-                    font.face.name = face_name + (suffix.encode() if isinstance(face_name, bytes) else suffix)
-                    pdfmetrics.registerFont(font)
-                except Exception as e:
-                    raise FontError(f"{path}: ReportLab cannot load font ({type(e).__name__}: {e})") from None
+            if not ttf.registered(name):
+                ttf.add(name, lambda: _read_face(path, name))
             names.append(name)
-        reg, bold = names
-        pdfmetrics.registerFontFamily(reg, normal=reg, bold=bold, italic=reg, boldItalic=bold)
-    return reg, bold
+    return names[0], names[1]
+
+
+def _read_face(path: Path, name: str):
+    from . import ttf
+
+    try:
+        face = ttf.Face(_read(path))
+    except ttf.FontFileError as e:
+        raise FontError(f"{path}: cannot load font ({e})") from None
+    # Two prepared subsets of one family share a PostScript name: each gets its own (the PDF's /BaseFont).
+    face.name += "-" + name[3:9]
+    return face

@@ -1,6 +1,6 @@
 """A small PDF writer: exactly the drawing the renderer and the icons need, written straight to PDF.
 
-Text is set in the registered TrueType fonts (reportlab.pdfbase.pdfmetrics keeps the metrics) as one
+Text is set in the registered TrueType fonts (ttf.py reads them and keeps the metrics) as one
 Type0/CIDFontType2 font per face: Identity-H, 2-byte codes that are the font's own glyph ids, a /W array, a
 ToUnicode CMap (text extraction) and a subset font program that keeps the glyph ids (unused glyphs empty),
 so a content stream never depends on the rest of the document's text. Colours: a 4-tuple is CMYK, a 3-tuple
@@ -457,12 +457,11 @@ class _Program:
     """A registered TrueType font, read once per process: tables, glyph locations, cmap, widths."""
 
     def __init__(self, name: str):
-        from reportlab.pdfbase import pdfmetrics
+        from .ttf import face as registered_face
 
-        face = pdfmetrics.getFont(name).face
-        with open(face.filename, "rb") as f:
-            data = f.read()
-        self.name = face.name.decode() if isinstance(face.name, bytes) else face.name
+        face = registered_face(name)
+        data = face.data
+        self.name = face.name
         self.face = face
         count = struct.unpack(">H", data[4:6])[0]
         self.tables = {}
@@ -470,13 +469,12 @@ class _Program:
             tag, _, offset, length = struct.unpack(">4sLLL", data[12 + 16 * k:28 + 16 * k])
             self.tables[tag.decode("latin-1")] = data[offset:offset + length]
         self.glyf = self.tables["glyf"]
-        self.loca = face.glyphPos  # glyph n is glyf[loca[n]:loca[n + 1]]
+        self.loca = face.glyph_offsets()  # glyph n is glyf[loca[n]:loca[n + 1]]
         self.num_glyphs = len(self.loca) - 1
-        to_1000 = 1000 / face.unitsPerEm
-        self.widths = [aw * to_1000 for aw, _ in face.hmetrics]
-        c2g = face.charToGlyph
-        self.hex = _HexMap(lambda ch: f"{c2g.get(ord(ch), 0):04X}")
-        self.glyph = lambda ch: c2g.get(ord(ch), 0)
+        self.widths = face.widths  # 1000ths of an em
+        c2g = face.glyphs
+        self.hex = _HexMap(lambda ch: f"{c2g.get(ch, 0):04X}")
+        self.glyph = lambda ch: c2g.get(ch, 0)
         self.pieces: dict[int, tuple[bytes, int]] = {}  # glyph id -> (its bytes padded to 4, their checksum)
         head = bytearray(self.tables["head"])
         head[8:12] = b"\0\0\0\0"  # checkSumAdjustment: set per subset
@@ -613,8 +611,8 @@ class _DocFont:
                         f" /CIDToGIDMap /Identity >>").encode()
         bbox = " ".join(_n(v) for v in face.bbox)
         objects[desc] = (f"<< /Type /FontDescriptor /FontName /{base} /Flags {face.flags} /FontBBox [{bbox}]"
-                         f" /ItalicAngle {_n(face.italicAngle)} /Ascent {_n(face.ascent)} /Descent {_n(face.descent)}"
-                         f" /CapHeight {_n(face.capHeight)} /StemV {_n(face.stemV)} /FontFile2 {file_num} 0 R >>"
+                         f" /ItalicAngle {_n(face.italic_angle)} /Ascent {_n(face.ascent)} /Descent {_n(face.descent)}"
+                         f" /CapHeight {_n(face.cap_height)} /StemV {_n(face.stem_v)} /FontFile2 {file_num} 0 R >>"
                          ).encode()
         objects[file_num] = (f"<< /Filter /FlateDecode /Length {len(font_file)} /Length1 {length1} >>\nstream\n"
                              .encode() + font_file + b"\nendstream")

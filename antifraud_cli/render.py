@@ -16,9 +16,8 @@ from typing import Callable
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
-from reportlab.pdfbase import pdfmetrics
 
-from . import __version__
+from . import __version__, ttf
 from .colors import cmyk, contrast_ratio, hex_rgb, k_only, overprints
 from .errors import AntifraudError, Location, Problem, ProblemList
 from .icons import ICON_NAMES, draw_icon
@@ -666,7 +665,7 @@ FLOW = {"h": Renderer.flow_h, "p": Renderer.flow_p, "list": Renderer.flow_list, 
 
 def font_ascent(font_name: str) -> float:
     """The registered font's ascender as a share of ascender + descender (Noto Sans SC: 880 / 1000)."""
-    face = pdfmetrics.getFont(font_name).face
+    face = ttf.face(font_name)
     return face.ascent / (face.ascent - face.descent) if face.ascent > face.descent else 0.88
 
 
@@ -699,7 +698,7 @@ def fit_scale(measure: Callable[[float], float], avail: float, mode: str) -> flo
 
 @lru_cache(maxsize=65536)
 def _width_1pt(text: str, font: str) -> float:
-    return pdfmetrics.stringWidth(text, font, 1.0)
+    return ttf.face(font).width(text)
 
 
 def measure(text: str, font: str, size: float) -> float:

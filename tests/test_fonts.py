@@ -1,4 +1,4 @@
-"""Tests for antifraud_cli.fonts: preparing static glyf TTFs for ReportLab."""
+"""Tests for antifraud_cli.fonts: preparing static glyf TTFs for our PDF writer."""
 
 from __future__ import annotations
 
@@ -176,9 +176,9 @@ def test_register_and_draw_default(prepared):
     assert fonts.register(prepared) == names  # idempotent
     pdf = _pdf_with(names, NOTICE[:20])
     assert pdf.startswith(b"%PDF") and b"FontFile2" in pdf
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from antifraud_cli.render import measure
 
-    assert stringWidth("国国", names[0], 10) == pytest.approx(20.0)
+    assert measure("国国", names[0], 10) == pytest.approx(20.0)
 
 
 # --------------------------------------------------------------------------- (b) cache hit
@@ -424,7 +424,7 @@ def test_font_without_outlines_raises(tmp_path):
 
 
 def test_two_prepared_subsets_of_one_family_do_not_share_glyphs(tmp_path):
-    """ReportLab maps fonts by face name; a second subset must not fall back to the first one's glyphs."""
+    """Two subsets of one family have one PostScript name; the second must not reuse the first one's glyphs."""
     import pypdfium2 as pdfium
 
     from antifraud_cli.pdfwriter import Canvas

@@ -269,7 +269,7 @@ def test_damaged_cache_font_is_prepared_again(cache, caplog, damage):
     assert again.regular == first.regular and again.regular.read_bytes() == good
     if damage != "empty":
         assert "is damaged; preparing it again" in caplog.text
-    fonts.register(again)  # loads in ReportLab (a truncated file raised FontError here on every build)
+    fonts.register(again)  # reads the font (a truncated file raised FontError here on every build)
 
 
 def test_font_without_its_record_is_not_trusted(cache):

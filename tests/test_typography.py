@@ -157,12 +157,13 @@ def test_long_paragraph_many_widths_fake(size):
 def real_measure():
     if not os.path.exists(FONT_PATH):
         pytest.skip("Noto Sans SC not installed")
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
+    from pathlib import Path
 
-    if "NotoSansSC-test" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("NotoSansSC-test", FONT_PATH))
-    return pdfmetrics.stringWidth
+    from antifraud_cli import ttf
+    from antifraud_cli.render import measure
+
+    ttf.add("NotoSansSC-test", lambda: ttf.Face(Path(FONT_PATH).read_bytes()))
+    return measure
 
 
 @pytest.mark.parametrize("size", [10.5, 12.0])
