@@ -158,7 +158,7 @@ log = logging.getLogger("antifraud")
 
 
 def _init_worker(project: Project, state: FontState, epoch: int) -> None:
-    from .render import FontNames, font_ascent  # ReportLab is imported only when something is rendered
+    from .render import FontNames, font_ascent  # the renderer is imported only when something is rendered
 
     regular, bold = fontlib.register(state.prepared)
     _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered, font_ascent(regular)), epoch=epoch)
@@ -210,7 +210,7 @@ def run_jobs(project: Project, state: FontState, work: list[tuple[Job, list[str]
     from concurrent.futures import ProcessPoolExecutor
 
     if "fork" in mp.get_all_start_methods():
-        # Set up once in this process (ReportLab imported, fonts registered): the forked workers inherit it.
+        # Set up once in this process (renderer imported, fonts read): the forked workers inherit it.
         _init_worker(project, state, epoch)
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
                                    initializer=worker_guard, initargs=(os.getpid(),))
@@ -240,7 +240,7 @@ def plan_jobs(project: Project, options: BuildOptions, clock: BuildClock) -> lis
 
 
 def compose_jobs(project: Project, jobs: list[Job], clock: BuildClock, fonts_digest: str):
-    """Compose every job (cheap: no fonts, no ReportLab) and fingerprint what each one would print.
+    """Compose every job (cheap: no fonts, no renderer) and fingerprint what each one would print.
     Returns ([(job with fingerprint, xml, origin)], [(job, problems)])."""
     composed, failures = [], []
     for job in jobs:
@@ -307,7 +307,7 @@ def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, j
             report.stale += [job.path for job, _, _ in todo]
         if not (rendering and todo):
             continue
-        state = state or prepare_fonts(project)  # only now: a no-op build never touches a font or ReportLab
+        state = state or prepare_fonts(project)  # only now: a no-op build never touches a font or the renderer
         workers = options.jobs or os.cpu_count() or 1
         with closing(run_jobs(project, state, todo, workers, clock.epoch, reporter)) as results:
             for job, data, problems in results:

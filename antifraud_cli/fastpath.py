@@ -4,7 +4,7 @@ After each build, OUT/.antifraud/last-build.json records a key: a hash of the co
 day, the tool's code and every file the build read (data, templates, fonts, photos, rosters) with the
 listing of every folder they came from. When the next `build` has the same key and every output it made is
 still the file that was written (size, times and inode as the stat index recorded them), nothing can have
-changed: it says so without importing YAML, pydantic, Jinja or ReportLab. Anything else (a new file, an
+changed: it says so without importing YAML, pydantic, Jinja or the renderer. Anything else (a new file, an
 edited one, a touched output, another selection) takes the full path, which decides exactly what is stale.
 """
 from __future__ import annotations
