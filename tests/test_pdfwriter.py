@@ -102,7 +102,7 @@ def test_fonts_are_embedded_cid_subsets_with_tounicode(faces):
         drawn = [g for g in program.getGlyphOrder() if program["glyf"][g].numberOfContours != 0]
         assert len(used) <= len(drawn) <= len(used) + 1  # the text's glyphs (and .notdef), nothing else
         assert "/ToUnicode" in font
-        widths = cid["/W"]  # glyph ids of the text, each with the width ReportLab measures
+        widths = cid["/W"]  # glyph ids of the text, each with its advance (what layout measures)
         assert sum(len(w) for w in widths[1::2]) == len(used)
     assert pdfium.PdfDocument(document(faces))[0].get_textpage().get_text_range() == f"{TEXT}\r\n{TEXT}"
 
