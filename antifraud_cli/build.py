@@ -1,6 +1,7 @@
 """The build: load -> plan -> (skip what is up to date) -> compose + render in workers -> write atomically."""
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -200,6 +201,7 @@ def run_jobs(project: Project, state: FontState, work: list[tuple[Job, list[str]
         return
     if workers <= 1 or len(work) <= 2:
         _init_worker(project, state, epoch)
+        gc.freeze()  # what is loaded stays: the collector need not scan it again and again while documents render
         for item in work:
             result = render_job(item)
             if reporter:
@@ -212,6 +214,7 @@ def run_jobs(project: Project, state: FontState, work: list[tuple[Job, list[str]
     if "fork" in mp.get_all_start_methods():
         # Set up once in this process (renderer imported, fonts read): the forked workers inherit it.
         _init_worker(project, state, epoch)
+        gc.freeze()  # and the workers' collectors leave the shared pages alone (no copy-on-write of them)
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
                                    initializer=worker_guard, initargs=(os.getpid(),))
     else:
