@@ -176,7 +176,7 @@ def context(project: Project, job: Job, day, cell: tuple[str | None, str | None]
     size = spec.sizes.get(job.size)  # none for a txt product
     return {
         "audience": audience, "reading": audience.reading, "voice": audience.voice, "palette": audience.palette,
-        "cases": [project.cases[c] for c in job.cases],
+        "cases": [addressed(project.cases[c], audience.voice.address) for c in job.cases],
         "station": project.station, "has_station": project.config is not None,
         "qr": project.qr, "unit": unit, "officer": officer,
         "officer_units": [u for u in project.units if officer and (u.id in officer.units or u.officer == officer.name)],
@@ -186,6 +186,29 @@ def context(project: Project, job: Job, day, cell: tuple[str | None, str | None]
         # the area's incidents summed up for the briefing (incidents.summarize), or None without a file
         "incidents": summarize(project.incidents, project.cases, unit) if project.incidents else None,
     }
+
+
+_ADDRESSED_FIELDS = ("title", "headline", "summary", "how_it_works", "red_flags", "advice")
+_QUOTED = re.compile(r"(“[^”]*”)")
+
+
+def addressed(case, form: str | None):
+    """The case as this audience reads it: with `form` 你, its 您 outside quotations becomes 你 (the case
+    library is written once, for every audience). Locations of fields are kept (a copy of the model)."""
+    if form != "你":
+        return case
+
+    def informal(text: str) -> str:
+        return "".join(part if part.startswith("“") else part.replace("您", "你") for part in _QUOTED.split(text))
+
+    update = {}
+    for name in _ADDRESSED_FIELDS:
+        value = getattr(case, name)
+        if isinstance(value, str) and "您" in value:
+            update[name] = informal(value)
+        elif isinstance(value, list) and any("您" in v for v in value):
+            update[name] = [informal(v) for v in value]
+    return case.model_copy(update=update) if update else case
 
 
 def compose_job(project: Project, job: Job, day) -> tuple[list[str], str]:

@@ -183,6 +183,9 @@ class Voice(Model):
     banner: BannerText | None = None  # the banner's line; without it the banner prints the slogan
     closing: Text
     core_advice: list[Text] = Field(min_length=1, max_length=4)
+    # how the materials address the reader: 你 turns a case's 您 into 你 for students or workers (not inside
+    # quotation marks, nor in the scammer's script: a fake customer service says 您 to anyone); none: as written
+    address: Literal["你"] | None = None
 
 
 class Palette(Model):

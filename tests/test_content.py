@@ -118,14 +118,38 @@ def test_the_elderly_leaflet_says_you_politely(kits):
     assert "您" in without_quotes and "你" not in without_quotes
 
 
+def test_students_workers_and_pupils_are_called_you_informally_but_the_scammer_keeps_his_polite_you(kits):
+    for audience in ("students", "migrant-workers", "pupils"):
+        for product in ("poster", "leaflet"):
+            text = re.sub(r"致家长：[^。]*。", "", text_of(kits[MAY] / audience / f"{product}.pdf"))  # parents: 您
+            assert "您" not in re.sub(r"“[^”]*”", "", text), (audience, product)
+    # the cases written with 您 that these leaflets show print with 你; the scammer's script as said
+    project = load_project(Path(kits[MAY]).parent)
+    checked = 0
+    for day in (MAY, SEPTEMBER):
+        for audience in ("students", "migrant-workers", "pupils"):
+            text = text_of(kits[day] / audience / "leaflet.pdf")
+            for case in project.cases.values():
+                if flat(case.title + "：") not in text:
+                    continue
+                for line in case.advice + case.red_flags + case.how_it_works:
+                    if "您" in line and "“" not in line and flat(line.replace("您", "你")) in text:
+                        checked += 1
+                if case.script and "您" in case.script:
+                    assert flat(case.script) in text  # a fake customer service says 您 to anyone: quoted as said
+    assert checked
+
+
 def test_leaflet_prints_every_advice_line_of_each_case_it_shows(kits):
+    from antifraud_cli.compose import addressed
+
     project = load_project(Path(kits[MAY]).parent)
     for audience in AUDIENCES:
         text = text_of(kits[MAY] / audience / "leaflet.pdf")
         shown = [c for c in project.cases.values() if audience in c.audiences and flat(c.title + "：") in text]
         assert shown, audience
         for case in shown:
-            for line in case.advice:
+            for line in addressed(case, project.audiences[audience].voice.address).advice:
                 assert flat(line) in text, (audience, case.id, line)
 
 
