@@ -463,11 +463,7 @@ class _Program:
         data = face.data
         self.name = face.name
         self.face = face
-        count = struct.unpack(">H", data[4:6])[0]
-        self.tables = {}
-        for k in range(count):
-            tag, _, offset, length = struct.unpack(">4sLLL", data[12 + 16 * k:28 + 16 * k])
-            self.tables[tag.decode("latin-1")] = data[offset:offset + length]
+        self.tables = {tag: data[offset:offset + length] for tag, (offset, length) in face.tables.items()}
         self.glyf = self.tables["glyf"]
         self.loca = face.glyph_offsets()  # glyph n is glyf[loca[n]:loca[n + 1]]
         self.num_glyphs = len(self.loca) - 1
