@@ -358,6 +358,22 @@ def plain_reportlab_leaflet(project_dir: Path, repeat: int) -> float | None:
     return best
 
 
+# Real rosters: every village and officer brings characters of its own, so no two leaflets use the same glyphs
+# (names like 第0004村 / 民警0004号 would let a cache of font subsets hit where a real county never does).
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "建国秀兰志强桂英海燕丽华明军红梅德福春生小勇文静永红卫东晓峰立新玉珍淑芬金凤振华宏伟俊杰嘉怡佳琪子涵雨轩浩然"
+PLACES = "东西南北上下前后大小新老河湾沟坡岭塘桥庄店营屯寨堡集铺坪峪洼口头杨柳枣槐桑榆石泉水井陈王李张马刘"
+
+
+def village_name(i: int) -> str:
+    k = len(PLACES)
+    return PLACES[i % k] + PLACES[(i // k + i * 7 + 3) % k] + ("村" if i % 5 else "社区")
+
+
+def person_name(i: int) -> str:
+    return SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 5) % len(GIVEN)] + GIVEN[(i * 11 + 1) % len(GIVEN)]
+
+
 def villages(root: Path, n: int) -> Path:
     """A county-sized project: n villages from a CSV roster, one officer each (issue 13's scale case)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -365,7 +381,7 @@ def villages(root: Path, n: int) -> Path:
         "station: {name: 新城派出所, authority: 韩城市公安局, phone: \"0913-5212110\", address: 新城路1号}\n"
         "roster: officers.csv\n", encoding="utf-8")
     rows = ["unit_id,unit_name,name,title,phone"]
-    rows += [f"v{i:04d},第{i:04d}村,民警{i:04d}号,社区民警,138{i:08d}" for i in range(n)]
+    rows += [f"v{i:04d},{village_name(i)},{person_name(i)},社区民警,138{i:08d}" for i in range(n)]
     (root / "officers.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return root
 
