@@ -452,3 +452,22 @@ def shutil_rmtree(path: Path) -> None:
     import shutil
 
     shutil.rmtree(path)
+
+
+def test_the_command_line_process_says_everything_and_keeps_its_exit_status(tmp_path):
+    """The process leaves without freeing its heap (cli._leave): what it printed still arrives whole, the status is
+    the command's, and exit-time clean-up (here: a temporary folder registered for removal at exit) still runs."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    ok = run_cli(root, "build", "-a", "elderly", "-p", "card")
+    out, err = ok.communicate(timeout=300)
+    assert ok.returncode == 0, err
+    assert "built 1, up to date 0, failed 0" in out and (root / "dist" / "elderly" / "card.pdf").is_file()
+    bad = run_cli(root, "build", "-p", "nosuch")
+    out, err = bad.communicate(timeout=300)
+    assert bad.returncode == 2 and "unknown product 'nosuch'" in err and "Traceback" not in err
+    code = ("import atexit, shutil, sys, tempfile; from antifraud_cli import cli; d = tempfile.mkdtemp();"
+            "atexit.register(shutil.rmtree, d); print(d); sys.argv = ['antifraud', '--version']; cli.main()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    folder, version = done.stdout.splitlines()
+    assert done.returncode == 0 and version.startswith("antifraud, version") and not Path(folder).exists()
