@@ -55,6 +55,15 @@ def cpu_share(seconds: float = 10.0) -> float:
     return min(chunks) * len(chunks) / sum(chunks)
 
 
+# The CLI as a user runs it, printing the peak RSS of its process and of its largest worker at exit (the CLI
+# leaves with os._exit after running the exit handlers, so the probe is one of them).
+PEAK_MEMORY_PROBE = (
+    "import atexit, resource, sys; from antifraud_cli.cli import main; sys.argv = ['antifraud'] + sys.argv[1:];\n"
+    "atexit.register(lambda: print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+    " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr, flush=True))\n"
+    "main()")
+
+
 def timed(cmd: list[str], cwd: Path, env: dict) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -393,10 +402,7 @@ def village_scale(n: int, noop_runs: int = 3) -> None:
     work = Path(tempfile.mkdtemp(prefix="antifraud-villages-"))
     project = villages(work / f"l-{n}", n)
     env = {**os.environ, "ANTIFRAUD_CACHE_DIR": str(work / "cache"), "SOURCE_DATE_EPOCH": "1767225600"}
-    probe = ("import resource, sys; from antifraud_cli.cli import main; sys.argv = ['antifraud'] + sys.argv[1:];\n"
-             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)")
+    probe = PEAK_MEMORY_PROBE
     share_before = cpu_share()
     start = time.perf_counter()
     run = subprocess.run([sys.executable, "-c", probe, "build", "-j", "2"], cwd=project, env=env, check=True,
@@ -516,10 +522,7 @@ def main() -> None:
     share_after = cpu_share()
 
     # peak memory: the main process and the largest worker of one forced kit build
-    probe = ("import resource, sys; from antifraud_cli.cli import main; sys.argv = ['antifraud'] + sys.argv[1:];\n"
-             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)")
+    probe = PEAK_MEMORY_PROBE
     run = subprocess.run([sys.executable, "-c", probe, *kit, "--force"], cwd=project, env=env, check=True,
                          capture_output=True, text=True)
     main_kb, worker_kb = (int(x) for x in run.stderr.strip().splitlines()[-1].split())
