@@ -80,10 +80,11 @@ def up_to_date(out: Path, selection: dict, day: str) -> int | None:
     if inputs is None or build_key(selection, inputs) != last.get("key"):
         return None
     index = _load_index(out)
+    folder = os.fspath(out)  # joined as text: a county's 28,000 pathlib joins cost a tenth of a second
     for path in outputs:
         entry = entries.get(path)
         try:
-            st = os.stat(out / path)
+            st = os.stat(os.path.join(folder, path))
         except (OSError, ValueError):
             return None
         if entry is None or index.get(path) != _stamp(st, entry.get("sha256")):
