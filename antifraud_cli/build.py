@@ -145,11 +145,45 @@ def prepare_fonts(project: Project) -> FontState:
     try:
         covered = fontlib.coverage(fontset.regular) & fontlib.coverage(fontset.bold)
         charset = "".join(c for c in project_charset(project) if ord(c) in covered)
-        prepared = fontlib.prepare(fontset, charset)
+        prepared = fontlib.prepared(fontset, charset) or _prepare_apart(fontset, charset)
         digest = fontlib.fingerprint(fontset)
     except fontlib.FontError as e:
         raise _font_problem(project, e) from None
     return FontState(prepared, covered, digest)
+
+
+def _prepare_apart(fontset: fontlib.FontSet, charset: str) -> fontlib.PreparedFonts:
+    """Prepare the fonts in a forked child: fontTools holds about 100 MB while it instances and subsets the
+    faces, which would stay this process's peak (and that of the workers forked from it) for the whole build.
+    What the child warns about (a cache folder that cannot be written) is said here, and its fallback folder
+    kept."""
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        return fontlib.prepare(fontset, charset)
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"), initializer=worker_guard,
+                             initargs=(os.getpid(),)) as pool:
+        prepared, warnings, fallback = pool.submit(_prepare_and_tell, fontset, charset).result()
+    for warning in warnings:
+        fontlib.log.warning("%s", warning)
+    if fallback is not None:
+        fontlib._fallback_dir = fallback
+    return prepared
+
+
+def _prepare_and_tell(fontset: fontlib.FontSet, charset: str):
+    """In the child: prepare, and hand back the warnings instead of printing them."""
+    said: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            said.append(record.getMessage())
+
+    fontlib.log.handlers[:] = [Keep()]
+    fontlib.log.propagate = False
+    return fontlib.prepare(fontset, charset), said, fontlib._fallback_dir
 
 
 # ---------------------------------------------------------------- rendering (also run in workers)

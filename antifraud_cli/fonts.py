@@ -656,6 +656,20 @@ def prepare(fontset: FontSet, charset: str, cache_dir: Path | None = None) -> Pr
     return PreparedFonts(regular=targets[fontset.regular], bold=targets[fontset.bold])
 
 
+def prepared(fontset: FontSet, charset: str, cache_dir: Path | None = None) -> PreparedFonts | None:
+    """What :func:`prepare` would return when the cache already holds both faces (each verified), else None.
+    Writes nothing: the caller can then prepare elsewhere (build.py does it in a child process)."""
+    out_dir = _fonts_dir(cache_dir)
+    cps = _charset_codepoints(charset)
+    targets = {}
+    for src in (fontset.regular, fontset.bold):
+        target = out_dir / _out_name(src, _face_key(_file_hash(Path(src.path)), src, cps))
+        if not _cache_hit(target):
+            return None
+        targets[src] = target
+    return PreparedFonts(regular=targets[fontset.regular], bold=targets[fontset.bold])
+
+
 RECORD_SUFFIX = ".sha256"
 
 

@@ -251,3 +251,30 @@ def test_every_failure_is_named_and_nothing_is_written(make_project):
     assert "built shop-owners/card.pdf" in result.output  # the other jobs still ran
     assert "failed: 2, would have built 2" in result.output
     assert not (root / "dist").exists()
+
+
+def test_fonts_are_prepared_in_a_child_process_and_its_warnings_reach_the_user(make_project, tmp_path, monkeypatch,
+                                                                               caplog):
+    """fontTools' ~100 MB while it prepares the fonts must not become the build process's (and its workers')
+    peak: preparing happens in a child, whose warnings the build still says, once each."""
+    import logging
+    import os
+
+    from antifraud_cli import fonts
+
+    real = fonts._build_group
+
+    def build_group(*args, **kwargs):
+        fonts.log.warning("warning: prepared by process %s", os.getpid())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fonts, "_build_group", build_group)
+    monkeypatch.setenv("ANTIFRAUD_CACHE_DIR", str(tmp_path / "fresh-cache"))
+    root = make_project({"antifraud.yaml": STATION})
+    with caplog.at_level(logging.WARNING):
+        result = invoke(root, "build", "-a", "elderly", "-p", "card")
+    assert result.exit_code == 0, result.output
+    said = [r.getMessage() for r in caplog.records if "prepared by process" in r.getMessage()]
+    assert said and len(said) == len(set(said))  # each face group once, none twice
+    assert all(not m.endswith(f" {os.getpid()}") for m in said)  # not this process
+    assert (root / "dist" / "elderly" / "card.pdf").is_file()
