@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+from .memo import Memo
 from .pdfwriter import FILL_EVEN_ODD, FILL_NON_ZERO
 
 CMYK = tuple[float, float, float, float]
@@ -520,12 +521,12 @@ def draw_icon(canvas, name: str, x: float, y: float, size: float, color: CMYK,
             pen = _Pen(canvas, key[1], key[2])
             pen.fg()
             drawer(pen)
-            if len(_SNIPPETS) < 512 and (snippet := canvas.snippet(start)) is not None:
-                _SNIPPETS[key] = snippet
+            if (snippet := canvas.snippet(start)) is not None:
+                _SNIPPETS.keep(key, snippet)
     finally:
         canvas.restoreState()
 
 
 # (name, colour, knockout) -> the icon's drawing operators in its own 100-unit square: every document of a kit
 # draws the same few icons, and formatting their curves' numbers again each time costs more than the icon
-_SNIPPETS: dict[tuple, tuple[str, ...]] = {}
+_SNIPPETS = Memo(512)

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from .errors import AntifraudError, Location, Problem
+from .memo import Memo
 from .vocabulary import ELEMENTS, INLINE, TEXT_HOLDERS, Attr
 
 _NO_ATTR = Attr("text")
 KEYED = {"frame"}  # elements whose source is kept (see Node.source)
-_CLEAN: set = set()  # (tag, parent tag, attributes) that passed _check
+_CLEAN = Memo(16384)  # (tag, parent tag, attributes) that passed _check
 
 
 @dataclass
@@ -141,9 +142,7 @@ def _check(node: Node, parent: Node | None, origin: str, problems: list[Problem]
     found = len(problems)
     _check_element(node, parent, origin, problems)
     if len(problems) == found:
-        if len(_CLEAN) >= 16384:
-            _CLEAN.clear()
-        _CLEAN.add(key)
+        _CLEAN.keep(key, True)
 
 
 def _check_element(node: Node, parent: Node | None, origin: str, problems: list[Problem]) -> None:

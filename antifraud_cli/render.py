@@ -22,6 +22,7 @@ from .colors import cmyk, contrast_ratio, hex_rgb, k_only, overprints
 from .errors import AntifraudError, Location, Problem, ProblemList
 from .icons import ICON_NAMES, draw_icon
 from .layoutdoc import Node
+from .memo import Memo
 from .pdfwriter import Canvas
 from .qrcheck import check_payload
 from .typography import Run, paragraph
@@ -32,10 +33,8 @@ MARKS_SLUG = 10.0  # mm of paper outside the trim edge that holds the crop marks
 REGISTRATION = (1.0, 1.0, 1.0, 1.0)  # crop marks print on every plate
 MAX_PAGE_PT = 14400  # 200 in: the largest page PDF readers take in default units (bigger: /UserUnit)
 SMALL_TEXT_PT = 12.0  # below this, text prints from the black plate only (issue 14)
-CLEAN_CACHE = 8192
-FITTED_CACHE = 4096
-_FITTED: dict = {}  # (frame XML, inherited style, min size, fonts) -> the scale fit-to-frame chose
-_CLEAN: set = set()  # texts whose colours and glyphs passed the checks (same runs, background, fonts, contrast)
+_FITTED = Memo(4096)  # (frame XML, inherited style, min size, fonts) -> the scale fit-to-frame chose
+_CLEAN = Memo(8192)  # texts whose colours and glyphs passed the checks (same runs, background, fonts, contrast)
 SRC_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?: \((?P<field>[^)]*)\))?$")
 
 
@@ -218,9 +217,7 @@ class Renderer:
             if found:
                 self.content_problems.extend(found.items)
             else:
-                if len(_CLEAN) >= CLEAN_CACHE:
-                    _CLEAN.clear()
-                _CLEAN.add(key)
+                _CLEAN.keep(key, True)
 
     def _check_colour_and_glyphs(self, node: Node, style: Style, runs: tuple[Run, ...], found: ProblemList) -> None:
         """Content problems: kept apart from layout problems, which fit-to-frame's trial layouts discard."""
@@ -475,9 +472,7 @@ class Renderer:
         if scale is None:
             scale = fit_scale(measure, avail, node.attr("fit"))
             if node.source is not None:
-                if len(_FITTED) >= FITTED_CACHE:
-                    _FITTED.clear()
-                _FITTED[key] = scale
+                _FITTED.keep(key, scale)
         measure(scale)  # the smallest scale is returned unmeasured when nothing fits
         height, draw, found = laid[scale]
         self.problems.extend(found)

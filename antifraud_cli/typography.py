@@ -56,10 +56,11 @@ it (half an em; 0 for every other line).
 from __future__ import annotations
 
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable, Hashable
+
+from .memo import Memo, Recent
 
 __all__ = [
     "Measure",
@@ -750,7 +751,7 @@ class Paragraph:
             e -= 1
         chars = chars[s:e]
         self.ctx = _Ctx(runs, measure)
-        self._breaks: dict[tuple, Breaks] = {}
+        self._breaks = Memo(32)  # (width, align, indent, scale) -> Breaks
         # newline-separated segments: (atoms, run index for an empty line's height)
         self.segments: list[tuple[list[_Atom], int]] = []
         if not chars:
@@ -784,9 +785,7 @@ class Paragraph:
         key = (width, align, first_indent, scale)
         found = self._breaks.get(key)
         if found is None:
-            if len(self._breaks) >= _BREAKS_PER_PARAGRAPH:
-                self._breaks.clear()
-            found = self._breaks[key] = self._break(width, align, first_indent, scale)
+            found = self._breaks.keep(key, self._break(width, align, first_indent, scale))
         return found
 
     def _break(self, width: float, align: str, first_indent: float, scale: float) -> Breaks:
@@ -810,9 +809,7 @@ class Paragraph:
         return Breaks(self.ctx, groups, width, align, scale)
 
 
-_PARAGRAPHS: OrderedDict = OrderedDict()  # runs -> Paragraph, least recently used first
-PARAGRAPH_CACHE = 2048  # a leaflet sets about 60 texts; 7 audiences x 4 products share most of theirs
-_BREAKS_PER_PARAGRAPH = 32
+_PARAGRAPHS = Recent(2048)  # runs -> Paragraph: a leaflet sets about 60 texts; 7 audiences x 4 products share most
 
 
 def paragraph(runs: tuple[Run, ...], measure: Measure) -> Paragraph:
@@ -820,13 +817,9 @@ def paragraph(runs: tuple[Run, ...], measure: Measure) -> Paragraph:
     layout across compilations): the leaflets of one audience differ only in a few lines, so their other
     texts are atomized, measured and broken once. Bounded: the least recently used are forgotten."""
     key = (runs, measure)
-    para = _PARAGRAPHS.get(key)
+    para = _PARAGRAPHS.find(key)
     if para is None:
-        para = _PARAGRAPHS[key] = Paragraph(list(runs), measure)
-        if len(_PARAGRAPHS) > PARAGRAPH_CACHE:
-            _PARAGRAPHS.popitem(last=False)
-    else:
-        _PARAGRAPHS.move_to_end(key)
+        para = _PARAGRAPHS.keep(key, Paragraph(list(runs), measure))
     return para
 
 
