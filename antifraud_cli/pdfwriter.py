@@ -578,18 +578,19 @@ def _sfnt(tables: dict[str, tuple]) -> tuple[bytes, dict[str, int], int]:
                          len(tags) * 16 - power * 16)
     offset = 12 + 16 * len(tags)
     body, at, total = [], {}, 0
+    lengths = {}
     for tag in [t for t in tags if t != "glyf"] + ["glyf"]:
         data, checksum = tables[tag]
         at[tag] = offset
         if tag == "glyf":
-            length = data
+            lengths[tag] = data
         else:
-            length = len(data)
+            lengths[tag] = len(data)
             body.append(data + b"\0" * (-len(data) % 4))
             offset += len(body[-1])
         total += checksum
-    directory = [header] + [struct.pack(">4sLLL", tag.encode("latin-1"), tables[tag][1], at[tag],
-                                        tables[tag][0] if tag == "glyf" else len(tables[tag][0])) for tag in tags]
+    directory = [header] + [struct.pack(">4sLLL", tag.encode("latin-1"), tables[tag][1], at[tag], lengths[tag])
+                            for tag in tags]
     directory = b"".join(directory)
     return directory + b"".join(body), at, (total + _checksum(directory)) & 0xFFFFFFFF
 
