@@ -161,16 +161,22 @@ def _prepare_apart(fontset: fontlib.FontSet, charset: str) -> fontlib.PreparedFo
 
     if "fork" not in mp.get_all_start_methods():
         return fontlib.prepare(fontset, charset)
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"), initializer=worker_guard,
-                             initargs=(os.getpid(),)) as pool:
+    with _forked_pool(1) as pool:
         prepared, warnings, fallback = pool.submit(_prepare_and_tell, fontset, charset).result()
     for warning in warnings:
         fontlib.log.warning("%s", warning)
     if fallback is not None:
         fontlib._fallback_dir = fallback
     return prepared
+
+
+def _forked_pool(workers: int):
+    """Worker processes forked from this one (they inherit what it has loaded) that die with it."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"), initializer=worker_guard,
+                               initargs=(os.getpid(),))
 
 
 def _prepare_and_tell(fontset: fontlib.FontSet, charset: str):
@@ -249,8 +255,7 @@ def run_jobs(project: Project, state: FontState, work: list[tuple[Job, list[str]
         # Set up once in this process (renderer imported, fonts read): the forked workers inherit it.
         _init_worker(project, state, epoch)
         gc.freeze()  # and the workers' collectors leave the shared pages alone (no copy-on-write of them)
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
-                                   initializer=worker_guard, initargs=(os.getpid(),))
+        pool = _forked_pool(workers)
     else:
         pool = ProcessPoolExecutor(max_workers=workers, initializer=worker_guard,
                                    initargs=(os.getpid(), _init_worker, (project, state, epoch)))

@@ -634,9 +634,7 @@ def prepare(fontset: FontSet, charset: str, cache_dir: Path | None = None) -> Pr
     for src in faces:
         if src in targets:
             continue
-        key = _face_key(_file_hash(Path(src.path)), src, cps)
-        target = out_dir / _out_name(src, key)
-        targets[src] = target
+        target = targets[src] = _target(out_dir, src, cps)
         if _cache_hit(target):
             continue
         if not probed:  # once, and only on a miss: a healthy cache costs nothing extra
@@ -663,11 +661,16 @@ def prepared(fontset: FontSet, charset: str, cache_dir: Path | None = None) -> P
     cps = _charset_codepoints(charset)
     targets = {}
     for src in (fontset.regular, fontset.bold):
-        target = out_dir / _out_name(src, _face_key(_file_hash(Path(src.path)), src, cps))
+        target = _target(out_dir, src, cps)
         if not _cache_hit(target):
             return None
         targets[src] = target
     return PreparedFonts(regular=targets[fontset.regular], bold=targets[fontset.bold])
+
+
+def _target(out_dir: Path, src: FontSource, cps) -> Path:
+    """Where the face prepared for these code points is cached: named by the source file and what it holds."""
+    return out_dir / _out_name(src, _face_key(_file_hash(Path(src.path)), src, cps))
 
 
 RECORD_SUFFIX = ".sha256"
