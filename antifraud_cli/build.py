@@ -199,7 +199,7 @@ log = logging.getLogger("antifraud")
 
 
 def _init_worker(project: Project, state: FontState, epoch: int) -> None:
-    from .render import FontNames, font_ascent  # the renderer is imported only when something is rendered
+    from .layout import FontNames, font_ascent  # the renderer is imported only when something is rendered
 
     regular, bold = fontlib.register(state.prepared)
     _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered, font_ascent(regular)), epoch=epoch)

@@ -1,4 +1,4 @@
-"""Font preparation: static TrueType fonts for our PDF writer (pdfwriter.py) and font reader (ttf.py).
+"""Font preparation: static TrueType fonts (glyf outlines, one weight each) that cidfont.py embeds through ReportLab.
 
 The PDF writer embeds TrueType (``glyf``) outlines from static fonts.  The default face,
 Noto Sans SC from ``justmytype-intl-cjk``, is a *variable* glyf font whose default instance
@@ -1099,29 +1099,18 @@ def _finalize(font, src: FontSource, path: Path, was_variable: bool) -> None:
 
 
 def register(prepared: PreparedFonts) -> tuple[str, str]:
-    """Read both prepared TTFs into this process's font registry (ttf.py; idempotent) and return their names.
+    """Register both prepared TTFs with ReportLab (cidfont.py; idempotent) and return their names.
 
     Names are derived from the file contents ("AF-<sha12>-R" / "AF-<sha12>-B"): a name is one font for ever.
+    Each file is read when its font is first used (cidfont.face, a measurement, a drawing); a damaged one raises
+    cidfont.FontFileError (a ValueError naming the file) then.
     """
-    from . import ttf
+    from . import cidfont
 
     names = []
     with _lock:
         for path, suffix in ((Path(prepared.regular), "R"), (Path(prepared.bold), "B")):
             name = f"AF-{_file_hash(path)[:12]}-{suffix}"
-            if not ttf.registered(name):
-                ttf.add(name, lambda: _read_face(path, name))
+            cidfont.register(name, path)
             names.append(name)
     return names[0], names[1]
-
-
-def _read_face(path: Path, name: str):
-    from . import ttf
-
-    try:
-        face = ttf.Face(_read(path))
-    except ttf.FontFileError as e:
-        raise FontError(f"{path}: cannot load font ({e})") from None
-    # Two prepared subsets of one family share a PostScript name: each gets its own (the PDF's /BaseFont).
-    face.name += "-" + name[3:9]
-    return face

@@ -1,4 +1,4 @@
-"""Flat, single-colour pictograms drawn with PDF path operations (pdfwriter.Canvas; no fonts, no images).
+"""Flat, single-colour pictograms drawn with PDF path operations on a ReportLab canvas (no fonts, no images).
 
 Every icon is designed on a 100 x 100 unit grid with ~6 units of padding and is scaled into the
 requested square, so stroke widths scale with the icon (the main strokes are ~8 % of the side).
@@ -9,15 +9,12 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from .memo import Memo
-from .pdfwriter import FILL_EVEN_ODD, FILL_NON_ZERO
+from reportlab.pdfgen.canvas import FILL_EVEN_ODD, FILL_NON_ZERO
+
+from .vocabulary import ICON_NAMES
 
 CMYK = tuple[float, float, float, float]
 
-ICON_NAMES: tuple[str, ...] = (
-    "phone", "warning", "shield", "no-transfer", "lock", "link", "chat", "gift", "pill",
-    "house", "police", "qr", "card", "cart", "game", "heart", "job", "money", "robot", "screen", "sms", "boss",
-)
 
 _W = 8.0  # standard stroke width on the 100-unit grid
 
@@ -512,21 +509,8 @@ def draw_icon(canvas, name: str, x: float, y: float, size: float, color: CMYK,
     try:
         canvas.translate(x, y)
         canvas.scale(size / 100.0, size / 100.0)
-        key = (name, tuple(color), tuple(knockout))
-        snippet = _SNIPPETS.get(key)
-        if snippet is not None:
-            canvas.replay(snippet)
-        else:
-            start = canvas.mark()
-            pen = _Pen(canvas, key[1], key[2])
-            pen.fg()
-            drawer(pen)
-            if (snippet := canvas.snippet(start)) is not None:
-                _SNIPPETS.keep(key, snippet)
+        pen = _Pen(canvas, color, knockout)
+        pen.fg()
+        drawer(pen)
     finally:
         canvas.restoreState()
-
-
-# (name, colour, knockout) -> the icon's drawing operators in its own 100-unit square: every document of a kit
-# draws the same few icons, and formatting their curves' numbers again each time costs more than the icon
-_SNIPPETS = Memo(512)

@@ -39,6 +39,15 @@ class Size(Model):
     h: Mm = Field(description="trim height, mm")
     impose: Imposition | None = Field(default=None, description="imposition for this variant")
 
+    @property
+    def scale(self) -> int:
+        """The scale the PDF is drawn at: a page over 200 inches (crop-mark slug included) is drawn at 1:2 or
+        1:10, as print shops take large-format files (display.print_scale)."""
+        from .display import print_scale
+
+        slug = 20  # mm: crop marks at most
+        return print_scale((self.w + slug) * 72 / 25.4, (self.h + slug) * 72 / 25.4)
+
 
 class ProductSpec(Model):
     id: Slug = Field(description="what `-p` and `defaults.products` call it; also names the spec file")
@@ -118,7 +127,8 @@ class ProductSpec(Model):
         return name, self.sizes[name]
 
     def describe_sizes(self) -> str:
-        return ", ".join(f"{n} {s.w:g}×{s.h:g} mm" for n, s in self.sizes.items())
+        return ", ".join(f"{n} {s.w:g}×{s.h:g} mm" + (f" (drawn at 1:{s.scale})" if s.scale != 1 else "")
+                         for n, s in self.sizes.items())
 
 
 def spec_reference() -> str:

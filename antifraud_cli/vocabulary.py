@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# the pictograms icons.py draws (named in cases and templates)
+ICON_NAMES: tuple[str, ...] = (
+    "phone", "warning", "shield", "no-transfer", "lock", "link", "chat", "gift", "pill",
+    "house", "police", "qr", "card", "cart", "game", "heart", "job", "money", "robot", "screen", "sms", "boss",
+)
+
 NUMBER = r"-?\d+(\.\d+)?"
 COLOUR = r"#[0-9A-Fa-f]{6}"
 PAGE_SIZE = r"A2|A3|A4|A5|card|\d+(\.\d+)?x\d+(\.\d+)?"

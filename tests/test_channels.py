@@ -1,9 +1,10 @@
 """Banners, display boards, roll-ups and WeChat images (issue 10), built through the CLI and read back: true trim
-sizes (a /UserUnit honoured), character sizes, the roll-up's hidden zones, QR codes, the PNG itself."""
+sizes (the 8 m banner drawn at a stated 1:2), character sizes, the roll-up's hidden zones, QR codes, the PNG itself."""
 from __future__ import annotations
 
 import io
 import json
+import re
 
 import pypdfium2 as pdfium
 import pytest
@@ -37,11 +38,18 @@ def kit(tmp_path_factory):
     return root / "dist"
 
 
+def drawn_scale(reader: PdfReader) -> int:
+    """The scale a large page is drawn at, as the PDF states it to the print shop (its subject: "drawn at 1:N")."""
+    found = re.search(r"drawn at 1:(\d+)", reader.metadata.subject or "")
+    return int(found[1]) if found else 1
+
+
 def true_boxes(path) -> list[dict]:
-    """Each page's trim box in mm as a print shop's RIP sees it: PDF units times the page's /UserUnit."""
+    """Each page's trim box in mm as the print shop prints it: PDF units times the stated scale."""
     out = []
-    for page in PdfReader(str(path)).pages:
-        unit = float(page.user_unit)
+    reader = PdfReader(str(path))
+    for page in reader.pages:
+        unit = drawn_scale(reader)
         t = [float(v) * unit / MM for v in page.trimbox]
         out.append({"w": t[2] - t[0], "h": t[3] - t[1], "unit": unit})
     return out
@@ -50,7 +58,7 @@ def true_boxes(path) -> list[dict]:
 def trim_chars(path, page=0):
     """Characters with their size (pt) and box in mm from the trim box's top-left corner."""
     reader = PdfReader(str(path))
-    unit = float(reader.pages[page].user_unit)
+    unit = drawn_scale(reader)
     x0, _, _, y1 = (float(v) for v in reader.pages[page].trimbox)
     out = []
     for c in chars(path, page):
@@ -85,17 +93,20 @@ def test_banner_is_one_line_of_large_characters_on_red(kit):
         assert not qr_codes(image)
 
 
-def test_banner_sizes_the_8_m_one_uses_a_user_unit_and_carries_the_hotline(make_project):
+def test_banner_sizes_the_8_m_one_is_drawn_at_1_to_2_says_so_and_carries_the_hotline(make_project):
     root = make_project({"antifraud.yaml": STATION + "defaults: {sizes: {banner: 8000x900}}\n"})
     assert invoke(root, "build", "-a", "housewives", "-p", "banner", "-j", "1").exit_code == 0
     pdf = root / "dist/housewives/banner.pdf"
     box = true_boxes(pdf)[0]
     assert box["unit"] == 2 and box["w"] == pytest.approx(8000, abs=0.1) and box["h"] == pytest.approx(900, abs=0.1)
-    assert PdfReader(str(pdf)).pdf_header == "%PDF-1.6"
+    meta = PdfReader(str(pdf)).metadata
+    assert "1:2" in meta.title and "print at 200 %" in meta.subject  # what the print shop reads
+    listed = invoke(root, "list", "products", "--json")
+    assert "8000x900 8000×900 mm (drawn at 1:2)" in listed.output
     assert "反诈专线96110" in page_text(pdf)[0]  # a short line leaves room for the hotline on an 8 m banner
     found = trim_chars(pdf)
     assert min(c["size"] for c in found) >= 450 * MM - 0.01
-    # the user unit is honoured: the glyphs' ink measured in true mm is most of the character size
+    # at true size the glyphs' ink is most of the character size
     assert max(c["ink_h"] for c in found) > 0.8 * 450
 
     write_files(root, {"antifraud.yaml": STATION + "defaults: {sizes: {banner: 3000x500}}\n"})

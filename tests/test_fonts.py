@@ -72,14 +72,19 @@ def _area(font: TTFont, ch: str) -> float:
 
 
 def _pdf_with(font_names: tuple[str, str], text: str) -> bytes:
-    from antifraud_cli.pdfwriter import Canvas
+    """The text in both registered faces, drawn by ReportLab's canvas as the painter draws it."""
+    import io
 
-    c = Canvas((595, 842))
+    from reportlab.pdfgen.canvas import Canvas
+
+    out = io.BytesIO()
+    c = Canvas(out, pagesize=(595, 842), invariant=1, initialFontName=font_names[0])
     c.setFont(font_names[0], 24)
     c.drawString(72, 720, text)
     c.setFont(font_names[1], 24)
     c.drawString(72, 680, text)
-    return c.save()
+    c.save()
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------- (a) default set
@@ -176,7 +181,7 @@ def test_register_and_draw_default(prepared):
     assert fonts.register(prepared) == names  # idempotent
     pdf = _pdf_with(names, NOTICE[:20])
     assert pdf.startswith(b"%PDF") and b"FontFile2" in pdf
-    from antifraud_cli.render import measure
+    from antifraud_cli.layout import measure
 
     assert measure("国国", names[0], 10) == pytest.approx(20.0)
 
@@ -427,15 +432,11 @@ def test_two_prepared_subsets_of_one_family_do_not_share_glyphs(tmp_path):
     """Two subsets of one family have one PostScript name; the second must not reuse the first one's glyphs."""
     import pypdfium2 as pdfium
 
-    from antifraud_cli.pdfwriter import Canvas
-
     first = fonts.register(fonts.prepare(fonts.default_fontset(), "扫码拨打", cache_dir=tmp_path))
     second = fonts.register(fonts.prepare(fonts.default_fontset(), "扫码添加", cache_dir=tmp_path))
     assert first != second
-    c = Canvas((200, 100))
-    c.setFont(second[0], 12)
-    c.drawString(50, 50, "扫码添加")
-    assert pdfium.PdfDocument(c.save())[0].get_textpage().get_text_range() == "扫码添加"
+    pdf = pdfium.PdfDocument(_pdf_with((second[0], second[0]), "扫码添加"))
+    assert pdf[0].get_textpage().get_text_range() == "扫码添加\r\n扫码添加"
 
 
 def test_leftover_temporary_files_of_a_killed_writer_are_removed(tmp_path):

@@ -10,11 +10,23 @@ from pypdf.generic import ContentStream
 pdfium = pytest.importorskip("pypdfium2")
 
 from antifraud_cli.icons import ICON_NAMES, draw_icon  # noqa: E402
-from antifraud_cli.pdfwriter import Canvas  # noqa: E402
+from reportlab.pdfgen.canvas import Canvas as _ReportLabCanvas  # noqa: E402
 
 PAGE = 64          # page side (pt); rendered at scale 1 -> 64 x 64 px
 X0, Y0, SIZE = 12, 12, 40
 BLACK = (0.0, 0.0, 0.0, 1.0)
+
+
+class Canvas(_ReportLabCanvas):
+    """The painter's canvas (ReportLab's) writing to memory; save() returns the PDF."""
+
+    def __init__(self, size):
+        self._out = io.BytesIO()
+        super().__init__(self._out, pagesize=size, invariant=1)
+
+    def save(self) -> bytes:
+        super().save()
+        return self._out.getvalue()
 WHITE = (0.0, 0.0, 0.0, 0.0)
 
 
@@ -94,9 +106,11 @@ def test_graphics_state_is_restored():
     page(c, 0)
     reader = PdfReader(io.BytesIO(c.save()))
     depth, outside = 0, []  # every icon's state changes sit inside its own q ... Q
-    for _, op in ContentStream(reader.pages[0].get_contents(), reader).operations:
+    for operands, op in ContentStream(reader.pages[0].get_contents(), reader).operations:
         depth += {b"q": 1, b"Q": -1}.get(op, 0)
         assert depth >= 0
+        if op == b"cm" and [float(v) for v in operands] == [1, 0, 0, 1, 0, 0]:
+            continue  # ReportLab's page preamble: the identity matrix
         if depth == 0 and op in (b"w", b"J", b"j", b"k", b"K", b"rg", b"RG", b"cm", b"gs"):
             outside.append(op)
     assert depth == 0 and outside == [b"k", b"K", b"w"]  # only the page's own settings

@@ -159,10 +159,10 @@ def real_measure():
         pytest.skip("Noto Sans SC not installed")
     from pathlib import Path
 
-    from antifraud_cli import ttf
-    from antifraud_cli.render import measure
+    from antifraud_cli import cidfont
+    from antifraud_cli.layout import measure
 
-    ttf.add("NotoSansSC-test", lambda: ttf.Face(Path(FONT_PATH).read_bytes()))
+    cidfont.register("NotoSansSC-test", Path(FONT_PATH))
     return measure
 
 

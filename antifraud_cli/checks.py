@@ -1,0 +1,118 @@
+"""What every laid-out page must satisfy, read from the display list (not from a PDF): type no smaller than
+the audience's minimum, small print text from the black plate alone, enough contrast, a glyph for every
+character, QR codes at their minimum size with a clear quiet zone, and no text past the trim edge."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import cidfont
+from .colors import cmyk, contrast_ratio, k_only
+from .display import QR, Disc, DisplayDoc, Glyphs, Icon, Image, Line, Rect, Source, walk
+from .errors import ProblemList
+from .memo import Memo
+
+MM = 72 / 25.4
+SMALL_TEXT_PT = 12.0  # below this, print text comes from the black plate only (issue 14)
+_CLEAN = Memo(16384)  # (text, font, colour, background, contrast, covered) whose colours and glyphs passed
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The document's limits (its <document> attributes: the audience profile's reading rules)."""
+    min_size: float
+    min_contrast: float
+    min_qr: float  # mm
+    covered: frozenset[int]  # what the configured fonts cover: decides a missing glyph's hint
+
+
+def check(doc: DisplayDoc, policy: Policy) -> ProblemList:
+    found = ProblemList()
+    for page in doc.pages:
+        leaves = list(walk(page.items, forms=doc.forms))
+        x1, y1, x2, y2 = page.trim
+        for item, dx, dy in leaves:
+            if isinstance(item, Glyphs):
+                _glyphs(item, doc.screen, policy, found)
+                left, right = item.x + dx, item.x + dx + item.width
+                if left < x1 - 0.5 or right > x2 + 0.5 or not y1 - 0.5 <= item.y + dy <= y2 + 0.5:
+                    _add(found, item.source, f"text '{item.text[:12]}' runs past the trim edge and would be cut off",
+                         "move or shorten it in the template")
+        for i, (item, dx, dy) in enumerate(leaves):
+            if isinstance(item, QR):
+                _qr(item, dx, dy, leaves[i + 1:], policy, found)
+    return found
+
+
+def _add(found: ProblemList, source: Source, message: str, hint: str) -> None:
+    found.add(source.location, f"{source.field}: {message}" if source.field else message, hint)
+
+
+def _glyphs(run: Glyphs, screen: bool, policy: Policy, found: ProblemList) -> None:
+    if run.size < policy.min_size - 1e-6:
+        _add(found, run.source, f"text at {run.size:g} pt is smaller than the minimum {policy.min_size:g} pt for "
+             "this audience", "raise size= in the template")
+    if not screen and run.size < SMALL_TEXT_PT - 1e-6 and not k_only(cmyk(run.colour)):
+        # on three or four plates the slightest misregistration blurs thin strokes into coloured fringes
+        _add(found, run.source, f"text at {run.size:g} pt in {run.colour} would print from colour plates; text "
+             f"under {SMALL_TEXT_PT:g} pt prints from the black plate alone",
+             f"use black or a grey for small text, or set it at {SMALL_TEXT_PT:g} pt or more")
+    key = (run.text, run.font, run.colour, run.background, policy.min_contrast)
+    if key in _CLEAN:  # colours and glyphs: the same text is checked once per process, not in every document
+        return
+    before = len(found.items)
+    ratio = contrast_ratio(run.colour, run.background)
+    if ratio < policy.min_contrast - 1e-6:
+        _add(found, run.source, f"text colour {run.colour} on {run.background} has contrast {ratio:.1f}:1, below "
+             f"{policy.min_contrast:g}:1", "use a darker text colour or a lighter background")
+    for ch in cidfont.face(run.font).missing(run.text):
+        if ord(ch) in policy.covered:  # the configured font has it; the prepared one was made without it
+            hint = "the fonts were prepared for the project's own text; report this as a bug of antifraud"
+        else:
+            hint = "replace the character, or name a font that has it under `fonts:` in antifraud.yaml"
+        _add(found, run.source, f"character U+{ord(ch):04X} '{ch}' is not in any configured font", hint)
+    if len(found.items) == before:
+        _CLEAN.keep(key, True)
+
+
+def _qr(qr: QR, dx: float, dy: float, later, policy: Policy, found: ProblemList) -> None:
+    size_mm = qr.size / MM
+    if size_mm < policy.min_qr - 1e-6:
+        _add(found, qr.source, f"QR code is {size_mm:g} mm, smaller than the minimum {policy.min_qr:g} mm",
+             "make size= larger in the template")
+    quiet = qr.quiet * qr.module
+    zone = (qr.x + dx - quiet, qr.y + dy - quiet, qr.x + dx + qr.size + quiet, qr.y + dy + qr.size + quiet)
+    for item, ix, iy in later:  # what is painted after the code covers its white margin
+        box = _box(item, ix, iy)
+        if box and box[0] < zone[2] - 0.1 and box[2] > zone[0] + 0.1 and box[1] < zone[3] - 0.1 \
+                and box[3] > zone[1] + 0.1:
+            clear = _clearance(zone, box, quiet) / qr.module
+            _add(found, qr.source, f"something is drawn in the QR code's quiet zone ({clear:.1f} of 4 modules "
+                 "clear): scanners need 4 modules of white round it", "move the QR code or what stands next to it")
+            return
+
+
+def _clearance(zone, box, quiet: float) -> float:
+    """How much of the quiet zone's width is left clear on the side the box intrudes from."""
+    inner = (zone[0] + quiet, zone[1] + quiet, zone[2] - quiet, zone[3] - quiet)
+    gaps = [inner[0] - box[2], box[0] - inner[2], inner[1] - box[3], box[1] - inner[3]]
+    return max(0.0, max(gaps))
+
+
+def _box(item, dx: float, dy: float) -> tuple[float, float, float, float] | None:
+    """The item's bounding box on the page (text: its advance and the em box round the baseline)."""
+    if isinstance(item, Glyphs):
+        x, y = item.x + dx, item.y + dy
+        return (x, y - 0.12 * item.size, x + item.width, y + 0.88 * item.size)
+    if isinstance(item, (Rect, Image)):
+        return (item.x + dx, item.y + dy, item.x + dx + item.w, item.y + dy + item.h)
+    if isinstance(item, Line):
+        half = item.width / 2
+        return (min(item.x1, item.x2) + dx - half, min(item.y1, item.y2) + dy - half,
+                max(item.x1, item.x2) + dx + half, max(item.y1, item.y2) + dy + half)
+    if isinstance(item, Disc):
+        return (item.x + dx - item.r, item.y + dy - item.r, item.x + dx + item.r, item.y + dy + item.r)
+    if isinstance(item, Icon):
+        return (item.x + dx, item.y + dy, item.x + dx + item.size, item.y + dy + item.size)
+    if isinstance(item, QR):
+        return (item.x + dx, item.y + dy, item.x + dx + item.size, item.y + dy + item.size)
+    return None
