@@ -28,6 +28,21 @@ audiences: [elderly]
 """
 
 
+def tool(name: str) -> str:
+    """The path of a command-line tool a test needs (qpdf, mutool). Missing: a skip on a developer's machine, a
+    failure in CI (CI=1), where `.ci/run` installs it — so a broken CI image cannot pass by skipping."""
+    import os
+    import shutil
+
+    path = shutil.which(name)
+    if path:
+        return path
+    reason = f"{name} is not installed (.ci/run installs it with apt-get)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def invoke(root: Path, *args: str, env: dict | None = None):
     """Run the CLI in `root` (the project folder) as a user would; returns click's Result."""
     import os

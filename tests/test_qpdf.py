@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +17,7 @@ import pytest
 import yaml
 from PIL import Image, ImageDraw
 
-from conftest import invoke, write_files
+from conftest import tool, invoke, write_files
 
 AUDIENCES = ("elderly", "students")
 INCIDENTS = """\
@@ -28,18 +26,6 @@ INCIDENTS = """\
 2026-10-20,虚假投资理财,15000,南街社区,居民赵某被拉进炒股群，跟着“老师”投资，无法提现。
 2026-12-08,冒充公检法,0,西关村,
 """
-
-
-def tool(name: str) -> str:
-    """The path of a command-line tool the test needs. Missing: a skip on a developer's machine, a failure in CI
-    (CI=1), where `.ci/run` installs it — so a broken CI image cannot pass by skipping."""
-    path = shutil.which(name)
-    if path:
-        return path
-    reason = f"{name} is not installed (apt-get install qpdf; .ci/run installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def photo() -> bytes:

@@ -21,8 +21,6 @@ Nothing here depends on which PDF writer made the files: only the drawn pixels a
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
@@ -33,7 +31,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageChops, ImageFilter
 
-from conftest import STATION, invoke, write_files
+from conftest import tool, STATION, invoke, write_files
 from pdfcheck import chars
 
 PRODUCTS = ("poster", "leaflet", "card-sheet", "banner", "board")
@@ -49,18 +47,6 @@ WINDOW_LIMIT = 45  # mean difference in the worst window, levels
 # Measured on the sample, as the hand-written PDF writer (before ReportLab) built it: share at most 0.01 %, mean at
 # most 3.2, worst window at most 27 (the crop marks, the poster's slogan band). The controls below: a QR code painted
 # over gives a worst window of 136 or more, three lines of body text 74 or more (the students leaflet's small text).
-
-
-def tool(name: str) -> str:
-    """The path of a command-line tool the test needs. Missing: a skip on a developer's machine, a failure in CI
-    (CI=1), where `.ci/run` installs it — so a broken CI image cannot pass by skipping."""
-    path = shutil.which(name)
-    if path:
-        return path
-    reason = f"{name} is not installed (apt-get install mupdf-tools; .ci/run installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
