@@ -4,15 +4,22 @@ the poster, leaflet, card and card sheet into one PNG per product (pages side by
     python docs/render_images.py elderly students            # docs/<audience>-<product>.png
     python docs/render_images.py --out /tmp/after elderly    # somewhere else, e.g. to compare versions
     python docs/render_images.py --compare /tmp/before /tmp/after --out docs/compare elderly
+    python docs/render_images.py --compare /tmp/before /tmp/after --labels "before: 37bf0e5" "after" students
+    python docs/render_images.py --date 2026-12-01 --pdfs /tmp/after-pdf --out /tmp/after elderly
+    python docs/render_images.py --measure /tmp/before-pdf /tmp/after-pdf elderly
 
-With --compare, nothing is built: the two folders' images of each product are put one above the other
-(before, after) for looking at a change by eye. Run with PYTHONPATH pointing at an older checkout to
-render that version.
+The build day is --date, else SOURCE_DATE_EPOCH, else 2027-01-10. --pdfs keeps the built PDFs
+(<dir>/<audience>/<product>.pdf). With --compare, nothing is built: the two folders' images of each product
+are put one above the other (before, after) for looking at a change by eye. With --measure, nothing is built
+either: the two folders' PDFs are compared page by page (page count, extracted text, share of pixels that
+differ at 50 dpi, and the share that differ by more than a quarter of the range: not anti-aliasing). Run
+with PYTHONPATH pointing at an older checkout to render that version.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,19 +29,26 @@ PRODUCTS = ["poster", "leaflet", "card", "card-sheet"]
 HEIGHT = 700  # px of the tallest page in a picture
 
 
-def render_kit(audiences: list[str], out: Path) -> None:
+def render_kit(audiences: list[str], out: Path, date: str | None = None, pdfs: Path | None = None) -> None:
     import pypdfium2 as pdfium
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as work:
         env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1799539200")}
         args = [sys.executable, "-m", "antifraud_cli", "build", "-o", work]  # the day: SOURCE_DATE_EPOCH
+        if date:
+            args += ["--date", date]
         for a in audiences:
             args += ["-a", a]
         for p in PRODUCTS:
             args += ["-p", p]
         subprocess.run(args, cwd=work, env=env, check=True, capture_output=True)
         out.mkdir(parents=True, exist_ok=True)
+        if pdfs:
+            for audience in audiences:
+                (pdfs / audience).mkdir(parents=True, exist_ok=True)
+                for product in PRODUCTS:
+                    shutil.copyfile(Path(work) / audience / f"{product}.pdf", pdfs / audience / f"{product}.pdf")
         for audience in audiences:
             for product in PRODUCTS:
                 pdf = pdfium.PdfDocument(str(Path(work) / audience / f"{product}.pdf"))
@@ -52,10 +66,11 @@ def render_kit(audiences: list[str], out: Path) -> None:
                 _save(sheet, out / f"{audience}-{product}.png")
 
 
-def compare(before: Path, after: Path, out: Path) -> None:
-    from PIL import Image, ImageDraw
+def compare(before: Path, after: Path, out: Path, labels: list[str] | None = None) -> None:
+    from PIL import Image, ImageDraw, ImageFont
 
     out.mkdir(parents=True, exist_ok=True)
+    font = ImageFont.load_default(size=20) if labels else None
     for b in sorted(before.glob("*.png")):
         a = after / b.name
         if not a.exists():
@@ -64,11 +79,51 @@ def compare(before: Path, after: Path, out: Path) -> None:
         label = 40
         sheet = Image.new("RGB", (max(top.width, bottom.width), top.height + bottom.height + 2 * label), "white")
         draw = ImageDraw.Draw(sheet)
-        draw.text((8, 8), f"before: {b}", fill="black")
+        text_b, text_a = labels or (f"before: {b}", f"after: {a}")
+        draw.text((8, 8), text_b, fill="black", font=font)
         sheet.paste(top, (0, label))
-        draw.text((8, top.height + label + 8), f"after: {a}", fill="black")
+        draw.text((8, top.height + label + 8), text_a, fill="black", font=font)
         sheet.paste(bottom, (0, top.height + 2 * label))
         _save(sheet, out / b.name)
+
+
+def measure(before: Path, after: Path, audiences: list[str], dpi: float = 50) -> list[dict]:
+    """Each product's PDFs in the two folders compared: pages, text, differing pixels at `dpi`."""
+    import pypdfium2 as pdfium
+    from PIL import ImageChops
+
+    rows = []
+    for audience in audiences:
+        for product in PRODUCTS:
+            name = f"{audience}/{product}.pdf"
+            b, a = pdfium.PdfDocument(str(before / name)), pdfium.PdfDocument(str(after / name))
+            row = {"pdf": name, "pages": (len(b), len(a)), "text_equal": True, "sizes_equal": True,
+                   "pixels": 0, "differ": 0, "differ_much": 0, "largest": 0}
+            for pb, pa in zip(b, a):
+                tb, ta = (p.get_textpage().get_text_range() for p in (pb, pa))
+                row["text_equal"] &= tb == ta
+                row["sizes_equal"] &= all(abs(x - y) < 0.01 for x, y in zip(pb.get_size(), pa.get_size()))
+                ib, ia = (p.render(scale=dpi / 72).to_pil().convert("RGB") for p in (pb, pa))
+                if ib.size != ia.size:
+                    ia = ia.resize(ib.size)
+                r, g, b_ = ImageChops.difference(ib, ia).split()
+                histogram = ImageChops.lighter(ImageChops.lighter(r, g), b_).histogram()  # the largest channel
+                row["pixels"] += ib.width * ib.height
+                row["differ"] += sum(histogram[1:])
+                row["differ_much"] += sum(histogram[64:])
+                row["largest"] = max([row["largest"]] + [level for level, n in enumerate(histogram) if n])
+            rows.append(row)
+    return rows
+
+
+def print_measure(rows: list[dict]) -> None:
+    print("| PDF | pages before/after | same page sizes | same text | pixels differing at 50 dpi | by > 25 % "
+          "| largest difference (of 255) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['pdf']} | {r['pages'][0]}/{r['pages'][1]} | {'yes' if r['sizes_equal'] else 'NO'} | "
+              f"{'yes' if r['text_equal'] else 'NO'} | {100 * r['differ'] / r['pixels']:.2f} % | "
+              f"{100 * r['differ_much'] / r['pixels']:.2f} % | {r['largest']} |")
 
 
 def _save(image, path: Path) -> None:
@@ -81,11 +136,18 @@ def main() -> None:
     parser.add_argument("audiences", nargs="+")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
+    parser.add_argument("--measure", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
+    parser.add_argument("--labels", nargs=2, metavar=("BEFORE", "AFTER"),
+                        help="with --compare: the captions above the two pictures (default: their paths)")
+    parser.add_argument("--date", help="the build day, YYYY-MM-DD")
+    parser.add_argument("--pdfs", type=Path, help="keep the built PDFs in this folder")
     args = parser.parse_args()
     if args.compare:
-        compare(*args.compare, args.out)
+        compare(*args.compare, args.out, args.labels)
+    elif args.measure:
+        print_measure(measure(*args.measure, args.audiences))
     else:
-        render_kit(args.audiences, args.out)
+        render_kit(args.audiences, args.out, args.date, args.pdfs)
 
 
 if __name__ == "__main__":
