@@ -23,15 +23,15 @@ def inputs_digest(day: str, files: list[str], folders: list[str]) -> str | None:
     """A hash of everything a build reads: the day, the tool's code and every file with the listing of every
     folder they came from; None when a file is gone. Each manifest entry keeps it too (`inputs`): when it has
     not changed, an output's composed document cannot have changed either."""
-    from .fonts import FontError, _file_hash  # big files' hashes are remembered by size and mtime
+    from .filehash import file_hash  # big files' hashes are remembered by size and mtime
 
     h = hashlib.sha256(f"{day}\0{selfhash.tool_digest()}\0".encode())
     for name in files:
         path = Path(name)
         try:
             size = path.stat().st_size
-            digest = _file_hash(path) if size > 1 << 20 else hashlib.sha256(path.read_bytes()).hexdigest()
-        except (OSError, FontError):
+            digest = file_hash(path) if size > 1 << 20 else hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
             return None
         h.update(f"{name}\0{digest}\0".encode())
     for name in folders:  # a file added to cases/ or templates/ changes the listing
@@ -68,7 +68,7 @@ def record(out: Path, selection: dict, inputs: str, files: list[str], folders: l
 
 def up_to_date(out: Path, selection: dict, day: str) -> int | None:
     """How many outputs the last build made, when this same build would change nothing; else None."""
-    from .write import MANIFEST, STATE, _load_index, _stamp
+    from .write import MANIFEST, STATE, load_index, stamp
 
     try:
         last = json.loads((out / STATE / RECORD).read_text(encoding="utf-8"))
@@ -79,7 +79,7 @@ def up_to_date(out: Path, selection: dict, day: str) -> int | None:
     inputs = inputs_digest(day, files, folders)
     if inputs is None or build_key(selection, inputs) != last.get("key"):
         return None
-    index = _load_index(out)
+    index = load_index(out)
     folder = os.fspath(out)  # joined as text: a county's 28,000 pathlib joins cost a tenth of a second
     for path in outputs:
         entry = entries.get(path)
@@ -87,7 +87,7 @@ def up_to_date(out: Path, selection: dict, day: str) -> int | None:
             st = os.stat(os.path.join(folder, path))
         except (OSError, ValueError):
             return None
-        if entry is None or index.get(path) != _stamp(st, entry.get("sha256")):
+        if entry is None or index.get(path) != stamp(st, entry.get("sha256")):
             return None
     return len(outputs)
 

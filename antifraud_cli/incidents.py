@@ -17,8 +17,7 @@ from pathlib import Path
 
 from .errors import Location, Problem
 from .paths import display
-from .roster import _key, read_sheets
-from .roster import _find_header as find_header
+from .roster import find_header, match_key, read_sheets
 
 COLUMNS = {
     "date": ("date", "日期", "发案日期", "案发日期", "报案日期", "发案时间", "时间"),
@@ -30,7 +29,7 @@ COLUMNS = {
 REQUIRED = ("date", "type", "loss", "unit")
 EXAMPLE_HEADER = "日期,类型,损失,村（社区）,简要案情"
 HEADER_SEARCH_ROWS = 30
-_ALIASES = {_key(alias): col for col, names in COLUMNS.items() for alias in names}
+_ALIASES = {match_key(alias): col for col, names in COLUMNS.items() for alias in names}
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 
 
@@ -85,7 +84,7 @@ def _read(rows, found, shown: str, cases: dict, units: list, log: IncidentLog) -
                                     + ", ".join(missing), f"accepted names: {names}"))
         return
     types = _type_index(cases)
-    places = {_key(u.id): u.name for u in units} | {_key(u.name): u.name for u in units}
+    places = {match_key(u.id): u.name for u in units} | {match_key(u.name): u.name for u in units}
     for row_no, cells in rows[start + 1:]:
         if not any(cells):
             continue
@@ -95,18 +94,18 @@ def _read(rows, found, shown: str, cases: dict, units: list, log: IncidentLog) -
         date = _date(cell["date"])
         if date is None:
             errors.append(f"日期: '{cell['date']}' is not a date (write it as 2026-09-03)")
-        case = types.get(_key(cell["type"])) or _by_part(cell["type"], cases)
+        case = types.get(match_key(cell["type"])) or _by_part(cell["type"], cases)
         if case is None:
             errors.append(f"类型: unknown type '{cell['type']}'")
         loss = _amount(cell["loss"])
         if loss is None:
             errors.append(f"损失: '{cell['loss']}' is not an amount in 元")
-        unit = places.get(_key(cell["unit"])) if units else (cell["unit"] or None)
+        unit = places.get(match_key(cell["unit"])) if units else (cell["unit"] or None)
         if unit is None:
             errors.append(f"村（社区）: unknown unit '{cell['unit']}'" if cell["unit"] else "村（社区）: empty")
         for message in errors:
             log.problems.append(Problem(where, message, _HINTS[message.split(":")[0]]))
-        if not errors:
+        if date is not None and case is not None and loss is not None and unit is not None:  # no errors
             log.items.append(Incident(row_no, date, case, loss, unit, cell.get("summary") or None))
 
 
@@ -123,19 +122,19 @@ def _type_index(cases: dict) -> dict[str, str]:
     index: dict[str, str] = {}
     for case in sorted(cases.values(), key=lambda c: (c.title != (c.category or ""), c.id)):
         if case.category:
-            index.setdefault(_key(case.category), case.id)
+            index.setdefault(match_key(case.category), case.id)
     for case in cases.values():
-        index[_key(case.title)] = case.id
-        index[_key(case.id)] = case.id
+        index[match_key(case.title)] = case.id
+        index[match_key(case.id)] = case.id
     return index
 
 
 def _by_part(text: str, cases: dict) -> str | None:
     """A short name (刷单, 公检法) that is part of exactly one case's title or category."""
-    key = _key(text)
+    key = match_key(text)
     if len(key) < 2:
         return None
-    hits = {c.id for c in cases.values() if key in _key(c.title) or (c.category and key in _key(c.category))}
+    hits = {c.id for c in cases.values() if key in match_key(c.title) or (c.category and key in match_key(c.category))}
     return hits.pop() if len(hits) == 1 else None
 
 

@@ -12,6 +12,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -35,12 +36,13 @@ MAX_COLUMNS = 64          # a roster has a handful of columns; cells further rig
 EXAMPLE_HEADER = "村（社区）,姓名,职务,联系电话"
 
 
-def _key(text: str) -> str:
+def match_key(text: str) -> str:
+    """`text` as names are compared: NFKC, without spaces, brackets, colons, `_`, `-` and `*`, in lower case."""
     text = unicodedata.normalize("NFKC", text)  # full-width brackets and letters as ASCII
     return re.sub(r"[\s_\-()（）:：*]", "", text).lower()
 
 
-_ALIASES = {_key(alias): col for col, names in ROSTER_COLUMNS.items() for alias in names}
+_ALIASES = {match_key(alias): col for col, names in ROSTER_COLUMNS.items() for alias in names}
 
 
 @dataclass
@@ -62,7 +64,7 @@ def read_sheets(path: Path, shown: str, what: str) -> tuple[list, list[Problem]]
                         "in Excel or WPS: 另存为 → .xlsx, or CSV UTF-8")]
 
 
-def load_roster(path: Path, root: Path | None = None, taken: set[str] = frozenset()) -> Roster:
+def load_roster(path: Path, root: Path | None = None, taken: AbstractSet[str] = frozenset()) -> Roster:
     """Units and officers from a roster file. `taken`: unit ids defined elsewhere (made ids avoid them)."""
     shown = display(path, root)
     sheets, problems = read_sheets(path, shown, "roster")
@@ -70,7 +72,7 @@ def load_roster(path: Path, root: Path | None = None, taken: set[str] = frozense
         return Roster(problems=problems)
     roster = Roster()
     for index, (sheet_name, rows) in enumerate(sheets):
-        found = _find_header(rows)
+        found = find_header(rows)
         if found is None:
             continue
         if index:
@@ -86,10 +88,10 @@ def load_roster(path: Path, root: Path | None = None, taken: set[str] = frozense
 
 # ---------- the header
 
-def _find_header(rows: list[tuple[int, list[str]]], aliases: dict[str, str] | None = None,
+def find_header(rows: list[tuple[int, list[str]]], aliases: dict[str, str] | None = None,
                  limit: int = HEADER_SEARCH_ROWS):
     """(index in rows, {column: cell index}, ignored header cells) of the first row naming two or more columns
-    (`aliases`: header text, keyed by _key, -> column; the roster's by default). Also used for incidents."""
+    (`aliases`: header text, keyed by match_key, -> column; the roster's by default). Also used for incidents."""
     aliases = _ALIASES if aliases is None else aliases
     seen = 0
     for i, (_, cells) in enumerate(rows):
@@ -101,7 +103,7 @@ def _find_header(rows: list[tuple[int, list[str]]], aliases: dict[str, str] | No
         columns: dict[str, int] = {}
         extra: list[str] = []
         for j, cell in enumerate(cells):
-            col = aliases.get(_key(cell)) if cell else None
+            col = aliases.get(match_key(cell)) if cell else None
             if col and col not in columns:
                 columns[col] = j
             elif cell:
@@ -111,7 +113,7 @@ def _find_header(rows: list[tuple[int, list[str]]], aliases: dict[str, str] | No
     return None
 
 
-def _read_rows(rows, found, shown: str, taken: set[str], roster: Roster) -> None:
+def _read_rows(rows, found, shown: str, taken: AbstractSet[str], roster: Roster) -> None:
     start, columns, extra = found
     header_no, header_cells = rows[start]
     where = Location(shown, header_no)
@@ -172,7 +174,7 @@ def _read_rows(rows, found, shown: str, taken: set[str], roster: Roster) -> None
     # units: one per id (or per name when there is no id); a village spanning two officers' rows is one unit
     units: dict[str, dict] = {}
     if has_units:
-        explicit = {}
+        explicit: dict[str, int] = {}  # unit id -> the first row giving it
         for row_no, v in records:
             uid = v.get("unit_id", "")
             if uid and not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", uid):

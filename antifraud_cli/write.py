@@ -29,7 +29,7 @@ from .paths import display
 try:
     import fcntl
 except ImportError:  # not POSIX: builds are not locked against each other
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 MANIFEST = "manifest.json"
 STATE = ".antifraud"  # inside OUT: the lock, staging folders and the stat index
@@ -116,7 +116,8 @@ def _entries(data) -> dict[str, dict]:
     return entries
 
 
-def _stamp(st: os.stat_result, sha: str) -> tuple:
+def stamp(st: os.stat_result, sha: str) -> tuple:
+    """What the stat index keeps of an output last seen unchanged: size, mtime, ctime, inode, and its sha256."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, sha)
 
 
@@ -143,7 +144,7 @@ class Manifest:
         except ValueError as e:  # also bad JSON and bad UTF-8
             manifest.untrusted = str(e)
         if manifest.untrusted is None:
-            manifest.index = _load_index(Path(out))
+            manifest.index = load_index(Path(out))
         return manifest
 
     def is_fresh(self, out: Path, job) -> bool:
@@ -157,12 +158,12 @@ class Manifest:
             return False
         if not stat.S_ISREG(st.st_mode):
             return False
-        if self.index.get(job.path) == _stamp(st, entry["sha256"]):
+        if self.index.get(job.path) == stamp(st, entry["sha256"]):
             return True  # unchanged since it was last hashed
         if _sha256_file(path) != entry["sha256"]:
             return False
         if st.st_mtime_ns + RACY_NS <= time.time_ns():
-            self.index[job.path] = _stamp(st, entry["sha256"])
+            self.index[job.path] = stamp(st, entry["sha256"])
             self.index_dirty = True
         return True
 
@@ -179,14 +180,15 @@ class Manifest:
     def dumps(self, clock=None) -> str:
         """The manifest's text: its head indented, then one line per output. Indenting every field of 28,000
         outputs went through json's pure-Python encoder, millions of pieces: +80 MB at the end of a county's build."""
-        head = {"tool": f"antifraud {__version__}"}
+        head: dict[str, object] = {"tool": f"antifraud {__version__}"}
         if clock is not None:  # the day this build was for, and where that day came from
             head["date"] = {"day": clock.day.isoformat(), "epoch": clock.epoch, "from": clock.source}
         outputs = ",\n  ".join(json.dumps(self.entries[k], ensure_ascii=False) for k in sorted(self.entries))
         return json.dumps(head, ensure_ascii=False, indent=1)[:-2] + f',\n "outputs": [\n  {outputs}\n ]\n}}'
 
 
-def _load_index(out: Path) -> dict[str, tuple]:
+def load_index(out: Path) -> dict[str, tuple]:
+    """The stat index of OUT (output path -> its `stamp`); empty when missing or damaged."""
     try:
         files = json.loads((out / STATE / INDEX).read_text(encoding="utf-8"))["files"]
         return {p: tuple(v) for p, v in files.items()
@@ -236,7 +238,7 @@ class OutputWriter:
                 + ("" if self.check else " and the file is set aside"))
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> None:
         self._discard()
         if not self._committed and self._created:  # a failed first build leaves no empty output folder behind
             try:
@@ -247,7 +249,6 @@ class OutputWriter:
             except OSError:
                 pass
         self._unlock()
-        return False
 
     def _make_state(self) -> None:
         missing = [f for f in [self.out, *self.out.parents] if not os.path.lexists(f)]
@@ -423,7 +424,7 @@ class OutputWriter:
                 except OSError:
                     continue
                 if st.st_mtime_ns + RACY_NS <= now:  # else hashed once more next time (see RACY_NS)
-                    files[path] = list(_stamp(st, entry["sha256"]))
+                    files[path] = list(stamp(st, entry["sha256"]))
             elif path in manifest.index and manifest.index[path][4] == entry["sha256"]:
                 files[path] = list(manifest.index[path])
         index_path = self.out / STATE / INDEX
@@ -456,6 +457,7 @@ class _Moves:
     def _spare(self) -> Path:
         """A place in staging for a file moved out of OUT (the old version of a replaced output, a pruned one)."""
         self.spares += 1
+        assert self.staging is not None  # commit() makes one before it moves anything out of OUT
         folder = self.staging / "old"
         folder.mkdir(exist_ok=True)
         return folder / str(self.spares)
@@ -470,6 +472,7 @@ class _Moves:
             self.undo.append(d.rmdir)
 
     def place(self, rel: str, staged_name: str) -> None:
+        assert self.staging is not None  # where put() wrote the file
         target, staged = self.out / rel, self.staging / "new" / staged_name
         try:
             self._makedirs(target.parent)

@@ -14,7 +14,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.ttCollection import TTCollection
 
-from antifraud_cli import fonts
+from antifraud_cli import cachedir, fonts
 from antifraud_cli.fonts import FontError, FontSet, FontSource, PreparedFonts
 
 # A made-up anti-fraud notice, plus the first 240 GB2312 level-1 hanzi, for a few hundred
@@ -455,6 +455,6 @@ def test_leftover_temporary_files_of_a_killed_writer_are_removed(tmp_path):
     kept = folder / "Font-w400-abc.ttf"
     for path in (killed, older, live, kept):
         path.write_bytes(b"x")
-    removed = fonts.clean_leftovers(folder)
+    removed = cachedir.clean_leftovers(folder)
     assert set(removed) <= {killed, older} and older in removed
     assert live.exists() and kept.exists()

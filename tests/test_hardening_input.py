@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from antifraud_cli import fonts
+from antifraud_cli import cachedir, fonts
 from antifraud_cli.compose import source_of
 from antifraud_cli.loader import load_project
 from antifraud_cli.paths import builtin_dir, display
@@ -229,8 +229,8 @@ def test_dangling_and_looping_symlinks_are_reported(make_project, run):
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
-    """A private font cache and temp folder; the fallback state of the fonts module restored afterwards."""
-    monkeypatch.setattr(fonts, "_fallback_dir", None)
+    """A private font cache and temp folder; the fallback state of the cache folder restored afterwards."""
+    monkeypatch.setattr(cachedir, "_fallback_dir", None)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
@@ -341,13 +341,13 @@ def test_unusable_cache_falls_back_to_temp(cache, caplog, monkeypatch, kind):
         if not _make_read_only(cache):
             pytest.skip("cannot make a folder read-only here")
     else:
-        real = fonts._atomic_write
+        real = cachedir.atomic_write
 
         def full(target: Path, data: bytes) -> None:
             if Path(tempfile.gettempdir()) not in target.parents:
                 raise OSError(28, "No space left on device")
             real(target, data)
-        monkeypatch.setattr(fonts, "_atomic_write", full)
+        monkeypatch.setattr(cachedir, "atomic_write", full)
     try:
         with caplog.at_level(logging.WARNING):
             prepared = _prepared()
@@ -356,7 +356,7 @@ def test_unusable_cache_falls_back_to_temp(cache, caplog, monkeypatch, kind):
         assert "cannot be written" in caplog.text and "using" in caplog.text
         fonts.register(prepared)
         # a later build (new process: no fallback remembered) reuses the fonts prepared there
-        monkeypatch.setattr(fonts, "_fallback_dir", None)
+        monkeypatch.setattr(cachedir, "_fallback_dir", None)
         assert _prepared().regular == prepared.regular
     finally:
         if kind == "read-only":
@@ -366,12 +366,12 @@ def test_unusable_cache_falls_back_to_temp(cache, caplog, monkeypatch, kind):
 def test_healthy_cache_is_filled_even_after_a_fallback(cache, monkeypatch):
     cache.write_bytes(b"")
     fallback = _prepared().regular
-    monkeypatch.setattr(fonts, "_fallback_dir", None)
+    monkeypatch.setattr(cachedir, "_fallback_dir", None)
     healthy = cache.parent / "healthy"
     monkeypatch.setenv("ANTIFRAUD_CACHE_DIR", str(healthy))
     prepared = _prepared()
     assert prepared.regular.parent == healthy / "fonts" and prepared.regular.name == fallback.name
-    assert fonts._fallback_dir is None
+    assert cachedir.fallback_dir() is None
 
 
 def test_build_with_cache_path_a_file_warns_and_builds(cache, make_project, run):

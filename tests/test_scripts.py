@@ -107,6 +107,25 @@ def test_a_case_told_aloud_keeps_the_rules_at_its_line(make_project):
     assert "cases/local.yaml:10: spoken.story[1]: a sentence of 22 characters is too long" in result.output
 
 
+def test_a_build_of_scripts_only_prepares_no_fonts(make_project, tmp_path, monkeypatch):
+    """Scripts are text: building only them (here on more jobs than one process renders) prepares no font."""
+    from antifraud_cli import fonts
+
+    def never(*args, **kwargs):
+        raise AssertionError("a font was prepared for a build of scripts")
+
+    for name in ("coverage", "prepared", "prepare", "register"):
+        monkeypatch.setattr(fonts, name, never)
+    cache = tmp_path / "fresh-cache"
+    monkeypatch.setenv("ANTIFRAUD_CACHE_DIR", str(cache))
+    root = make_project({"antifraud.yaml": STATION})
+    result = invoke(root, "build", "-p", "broadcast", "-a", "elderly", "-a", "students", "-a", "pupils")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.parent.name for p in (root / "dist").rglob("broadcast.txt")) == ["elderly", "pupils", "students"]
+    prepared = [p for p in cache.rglob("*") if p.suffix in (".ttf", ".sha256") or p.name.startswith("coverage-")]
+    assert prepared == []
+
+
 @pytest.mark.parametrize("text, said", [
     ("96110", "九六幺幺零"), ("报警打110", "报警打幺幺零"), ("13800001111", "幺三八零零零零幺幺幺幺"),
     ("0913-5212110", "零九幺三，五二幺二幺幺零"), ("损失3000元", "损失三千元"), ("被骗1.5万元", "被骗一点五万元"),
