@@ -12,7 +12,7 @@ from pathlib import Path
 from . import fonts as fontlib
 from .clock import BuildClock, build_clock
 from . import fastpath
-from .compose import compose_job, with_fingerprint
+from .compose import Composed, compose_job, with_fingerprint
 from .errors import AntifraudError, Location, Problem
 from .loader import Project
 from .paths import display
@@ -166,7 +166,9 @@ def _prepare_apart(fontset: fontlib.FontSet, charset: str) -> fontlib.PreparedFo
     for warning in warnings:
         fontlib.log.warning("%s", warning)
     if fallback is not None:
-        fontlib._fallback_dir = fallback
+        from .cachedir import set_fallback_dir
+
+        set_fallback_dir(fallback)
     return prepared
 
 
@@ -180,16 +182,20 @@ def _forked_pool(workers: int):
 
 
 def _prepare_and_tell(fontset: fontlib.FontSet, charset: str):
-    """In the child: prepare, and hand back the warnings instead of printing them."""
+    """In the child: prepare, and hand back the warnings (the fonts' and the cache folder's) instead of printing
+    them."""
+    from .cachedir import fallback_dir
+
     said: list[str] = []
 
     class Keep(logging.Handler):
         def emit(self, record):
             said.append(record.getMessage())
 
-    fontlib.log.handlers[:] = [Keep()]
-    fontlib.log.propagate = False
-    return fontlib.prepare(fontset, charset), said, fontlib._fallback_dir
+    package = logging.getLogger("antifraud_cli")  # fonts, cachedir, filehash log below it
+    package.handlers[:] = [Keep()]
+    package.propagate = False
+    return fontlib.prepare(fontset, charset), said, fallback_dir()
 
 
 # ---------------------------------------------------------------- rendering (also run in workers)
@@ -198,14 +204,21 @@ _WORKER: dict = {}
 log = logging.getLogger("antifraud")
 
 
-def _init_worker(project: Project, state: FontState, epoch: int) -> None:
+def _init_worker(project: Project, state: FontState | None, epoch: int) -> None:
+    if state is None:  # only scripts (.txt) to write: no font is registered, the renderer is not imported
+        _WORKER.update(project=project, fonts=None, epoch=epoch)
+        return
     from .layout import FontNames, font_ascent  # the renderer is imported only when something is rendered
 
     regular, bold = fontlib.register(state.prepared)
     _WORKER.update(project=project, fonts=FontNames(regular, bold, state.covered, font_ascent(regular)), epoch=epoch)
 
 
-def render_job(work: tuple[Job, list[str], str]) -> tuple[Job, bytes | None, list[Problem]]:
+# A composed job, as the workers receive it: the job, its documents (text and source table each), their origin
+Work = tuple[Job, list[Composed], str]
+
+
+def render_job(work: Work) -> tuple[Job, bytes | None, list[Problem]]:
     """Parse and render one composed job with the fonts registered for this process."""
     from .layoutdoc import parse
     from .render import render_document
@@ -217,10 +230,10 @@ def render_job(work: tuple[Job, list[str], str]) -> tuple[Job, bytes | None, lis
         if spec.format == "txt":  # the composed text is the output: checked, then written as it is
             from .textout import render_text
 
-            return job, render_text(docs, spec, origin), []
-        nodes = [parse(xml, origin) for xml in docs]
+            return job, render_text([doc.text for doc in docs], spec, origin), []
+        nodes = [parse(doc.text, origin) for doc in docs]
         data = render_document(nodes, fonts, origin, _WORKER["epoch"], spec.sizes[job.size], spec.pages,
-                               root=project.root, colour=spec.colour)
+                               root=project.root, colour=spec.colour, sources=[doc.sources for doc in docs])
         if spec.format == "png":  # a screen image: the page rasterised, its text as the PNG's description
             from .raster import layout_text, png_from_pdf
 
@@ -234,8 +247,7 @@ def render_job(work: tuple[Job, list[str], str]) -> tuple[Job, bytes | None, lis
                                    "this is a bug in antifraud; run with -v and report the traceback")]
 
 
-def run_jobs(project: Project, state: FontState, work: list[tuple[Job, list[str], str]], workers: int, epoch: int,
-             reporter=None):
+def run_jobs(project: Project, state: FontState | None, work: list[Work], workers: int, epoch: int, reporter=None):
     """Render composed jobs, in worker processes when it pays; yields (job, bytes|None, problems) in order."""
     if not work:
         return
@@ -281,10 +293,12 @@ def plan_jobs(project: Project, options: BuildOptions, clock: BuildClock) -> lis
     return jobs
 
 
-def compose_jobs(project: Project, jobs: list[Job], clock: BuildClock, fonts_digest: str):
+def compose_jobs(project: Project, jobs: list[Job], clock: BuildClock,
+                 fonts_digest: str) -> tuple[list[Work], list[tuple[Job, list[Problem]]]]:
     """Compose every job (cheap: no fonts, no renderer) and fingerprint what each one would print.
-    Returns ([(job with fingerprint, xml, origin)], [(job, problems)])."""
-    composed, failures = [], []
+    Returns ([(job with fingerprint, composed documents, origin)], [(job, problems)])."""
+    composed: list[Work] = []
+    failures: list[tuple[Job, list[Problem]]] = []
     for job in jobs:
         try:
             docs, origin = compose_job(project, job, clock.day)
@@ -327,7 +341,7 @@ def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, j
     report.up_to_date += sorted(skip)
     report.removed = manifest.orphans(existing_outputs(project))
     pending = [job for job in jobs if job.path not in skip]
-    state, failures, rendering = None, [], not options.check
+    state, failures, rendering, ran = None, [], not options.check, False
     if reporter and pending and rendering:
         reporter.start(len(pending))
     for first in range(0, len(pending), BATCH):
@@ -349,7 +363,10 @@ def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, j
             report.stale += [job.path for job, _, _ in todo]
         if not (rendering and todo):
             continue
-        state = state or prepare_fonts(project)  # only now: a no-op build never touches a font or the renderer
+        if state is None and any(project.products[job.product].format != "txt" for job, _, _ in todo):
+            # only now, and only for pages: a no-op build, or one writing only scripts, never touches a font
+            state = prepare_fonts(project)
+        ran = True
         workers = options.jobs or os.cpu_count() or 1
         with closing(run_jobs(project, state, todo, workers, clock.epoch, reporter)) as results:
             for job, data, problems in results:
@@ -359,7 +376,7 @@ def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, j
                 else:
                     writer.put(job, data)  # staged on disk now: memory does not grow with the output
                     report.built.append(job.path)
-    if reporter and state is not None:
+    if reporter and ran:
         reporter.finish()
     report.problems = merge_problems(failures)
     report.failed = sorted({job.path for job, _ in failures})

@@ -5,14 +5,17 @@ points. Every page gets a TrimBox (finished size), a BleedBox (+bleed on each si
 a media box wide enough for crop marks. Flow elements (inside a <frame>) are laid out as `Block`s: a height
 and items placed relative to the block's top-left corner, which the parent moves into place with a `Group`.
 Line breaking, compression, justification and hanging punctuation are typography.py's (clreq).
+
+An element's `src` attribute is an id (`s7`) into the composed document's source table (compose.Composed.sources):
+the YAML field its text comes from, which messages about it name instead of the document's line.
 """
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
@@ -26,11 +29,15 @@ from .qrcheck import check_payload
 from .typography import Run, paragraph
 from .vocabulary import ICON_NAMES
 
+if TYPE_CHECKING:  # compose (Jinja, the data models) is not needed to lay out
+    from .compose import SourceField
+
+SourceTable = Mapping[str, "SourceField"]  # a composed document's src ids -> the YAML fields they stand for
+
 MM = 72 / 25.4
 PAGE_SIZES = {"A2": (420, 594), "A3": (297, 420), "A4": (210, 297), "A5": (148, 210), "card": (90, 54)}
 MARKS_SLUG = 10.0  # mm of paper outside the trim edge that holds the crop marks
 _FITTED = Memo(4096)  # (frame XML, inherited style, min size, fonts) -> the scale fit-to-frame chose
-SRC_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?: \((?P<field>[^)]*)\))?$")
 
 
 @dataclass(frozen=True)
@@ -71,8 +78,10 @@ class Layout:
     """Lays out one layout document. Layout problems (overflow, unknown icons, QR capacity) are collected here;
     what the items themselves must satisfy (sizes, colours, glyphs) is checked on the display list (checks.py)."""
 
-    def __init__(self, doc: Node, fonts: FontNames, origin: str, root=None, colour: str = "print"):
+    def __init__(self, doc: Node, fonts: FontNames, origin: str, root=None, colour: str = "print",
+                 sources: SourceTable | None = None):
         self.doc = doc
+        self.source_table: SourceTable = sources or {}  # what the document's src ids stand for
         self.screen = colour == "screen"  # photos in RGB, not CMYK
         self.fonts = fonts
         self.origin = origin
@@ -125,13 +134,19 @@ class Layout:
         """PDF y of a point y_mm below the trim top."""
         return self.oy + (self.trim_h - y_mm) * MM
 
+    def field(self, node: Node) -> SourceField | None:
+        """The YAML field the node's src= id stands for, if it has one with a file."""
+        src = node.get("src")
+        return self.source_table.get(src) if src else None
+
     def source(self, node: Node) -> Source:
-        """The node's data field (its src= attribute, `path:line (field)`) or its line in the document."""
+        """The node's data field (its src= id, looked up in the document's source table) or its line in the
+        document."""
         found = self._sources.get(id(node))
         if found is None:
-            src = node.get("src")
-            if src and (m := SRC_RE.match(src)):
-                found = Source(Location(m["path"], int(m["line"])), f"field '{m['field']}'" if m["field"] else "")
+            field = self.field(node)
+            if field is not None:
+                found = Source(field.location, f"field '{field.name}'" if field.name else "")
             else:
                 found = Source(Location(self.origin, node.line))
             self._sources[id(node)] = found
@@ -346,7 +361,7 @@ class Layout:
         self.problems.extend(found)
         if block.height > avail + 0.01:
             # the longest texts first: the likeliest culprit leads the list
-            texts = {n.get("src"): len(n.text()) for n in _texts(node) if n.get("src")}
+            texts = {str(f): len(n.text()) for n in _texts(node) if (f := self.field(n)) is not None}
             fields = sorted(texts, key=lambda f: (-texts[f], f))
             how = "even at the minimum size" if node.get("fit") != "error" else "at size"
             self.problems.add(Location(self.origin, node.line),
@@ -505,7 +520,8 @@ def sheet_marks(gx, gy, cw, ch, cols, rows, gutter: float = 0.0) -> list[Item]:
     xs = sorted({gx + i * (cw + gutter) for i in range(cols)} | {gx + i * (cw + gutter) + cw for i in range(cols)})
     ys = sorted({gy + j * (ch + gutter) for j in range(rows)} | {gy + j * (ch + gutter) + ch for j in range(rows)})
     mark = lambda x1, y1, x2, y2: Line(x1, y1, x2, y2, "#000000", 0.25, registration=True)  # noqa: E731
-    out = [m for x in xs for m in (mark(x, gy - gap, x, gy - gap - length), mark(x, top + gap, x, top + gap + length))]
+    out: list[Item] = [m for x in xs for m in (mark(x, gy - gap, x, gy - gap - length),
+                                               mark(x, top + gap, x, top + gap + length))]
     out += [m for y in ys for m in (mark(gx - gap, y, gx - gap - length, y), mark(right + gap, y, right + gap + length, y))]
     return out
 
@@ -568,9 +584,10 @@ def _texts(node: Node):
         yield from _texts(child)
 
 
-def document(doc: Node, fonts: FontNames, origin: str, root=None, colour: str = "print") -> DisplayDoc:
-    """A layout document's pages as a display list; layout problems raise."""
-    layout = Layout(doc, fonts, origin, root, colour)
+def document(doc: Node, fonts: FontNames, origin: str, root=None, colour: str = "print",
+             sources: SourceTable | None = None) -> DisplayDoc:
+    """A layout document's pages as a display list; layout problems raise. `sources`: what its src ids stand for."""
+    layout = Layout(doc, fonts, origin, root, colour, sources)
     pages = layout.pages()
     if layout.problems:
         raise AntifraudError(layout.problems.items)
@@ -579,13 +596,16 @@ def document(doc: Node, fonts: FontNames, origin: str, root=None, colour: str = 
 
 
 def sheet(docs: list[Node], fonts: FontNames, origin: str, cols: int = 2, rows: int = 5,
-          size: tuple[float, float] = (210, 297), gutter: float = 0.0, bleed: float = 0.0, root=None) -> DisplayDoc:
+          size: tuple[float, float] = (210, 297), gutter: float = 0.0, bleed: float = 0.0, root=None,
+          sources: Sequence[SourceTable] | None = None) -> DisplayDoc:
     """Small documents (contact cards) imposed cols x rows on sheets, with crop marks at every cut line.
     One document fills every cell; several get a cell each, in reading order, on as many sheets as they
     need. Sheet page n holds the cards' page n; backs are mirrored for long-edge duplex. Without a gutter
     the cards abut (one guillotine cut between neighbours); with one, each card keeps `bleed` mm of its
-    background round it, for print shops that cut card by card. Each card page is laid out once, as a form."""
-    layouts = [Layout(doc, fonts, origin, root) for doc in docs]
+    background round it, for print shops that cut card by card. Each card page is laid out once, as a form.
+    `sources`: each document's source table (what its src ids stand for), in the order of `docs`."""
+    tables = list(sources) if sources is not None else [{}] * len(docs)
+    layouts = [Layout(doc, fonts, origin, root, sources=table) for doc, table in zip(docs, tables, strict=True)]
     first = layouts[0]
     sw, sh = size[0] * MM, size[1] * MM
     cw, ch = first.trim_w * MM, first.trim_h * MM

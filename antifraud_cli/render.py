@@ -5,18 +5,23 @@
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from . import layout
 from .checks import Policy, check
 from .errors import AntifraudError, Location, Problem
 from .layout import FontNames, fit_scale, font_ascent, measure, page_size, qr_matrix  # noqa: F401 (the stage's API)
+from .layout import SourceTable
 from .layoutdoc import Node
 from .paint import paint
 
 
 def render_document(docs: list[Node], fonts: FontNames, origin: str, epoch: int | None, size,
-                    pages: int | None = None, root=None, colour: str = "print") -> bytes:
+                    pages: int | None = None, root=None, colour: str = "print",
+                    sources: Sequence[SourceTable] | None = None) -> bytes:
     """Render composed documents at their product's size variant (`products.Size`): one document on pages
-    of that size, or the documents' cards imposed on sheets of that size. `pages`: what the spec promises."""
+    of that size, or the documents' cards imposed on sheets of that size. `pages`: what the spec promises.
+    `sources`: each document's source table (compose.Composed.sources), what its `src` ids stand for."""
     for doc in docs:
         count = sum(1 for p in doc.elements() if p.tag == "page")
         if pages is not None and count != pages:
@@ -30,10 +35,11 @@ def render_document(docs: list[Node], fonts: FontNames, origin: str, epoch: int 
                                          f"the template draws {w:g}×{h:g} mm but the product's size is "
                                          f"{size.w:g}×{size.h:g} mm",
                                          'set <document size="{{ page.w }}x{{ page.h }}"> in the template'))
-        display = layout.document(first, fonts, origin, root, colour)
+        display = layout.document(first, fonts, origin, root, colour, sources[0] if sources else None)
     else:
         i = size.impose
-        display = layout.sheet(docs, fonts, origin, i.cols, i.rows, (size.w, size.h), i.gutter, i.bleed, root)
+        display = layout.sheet(docs, fonts, origin, i.cols, i.rows, (size.w, size.h), i.gutter, i.bleed, root,
+                               sources)
     found = check(display, Policy(first.attr("min-size"), first.attr("min-contrast"), first.attr("min-qr"),
                                   fonts.covered))
     if found:
