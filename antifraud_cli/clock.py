@@ -9,6 +9,7 @@ import calendar
 import datetime as dt
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import Location, Problem, UsageError
@@ -25,8 +26,8 @@ class BuildClock:
         return self.day.month
 
 
-def build_clock(date_option: str | None = None, environ: dict | None = None) -> BuildClock:
-    environ = os.environ if environ is None else environ
+def build_clock(date_option: str | None = None, environ: Mapping[str, str] | None = None) -> BuildClock:
+    env = os.environ if environ is None else environ
     if date_option is not None:
         try:
             day = dt.date.fromisoformat(date_option.strip())
@@ -34,7 +35,7 @@ def build_clock(date_option: str | None = None, environ: dict | None = None) -> 
             raise UsageError(Problem(Location("--date"), f"'{date_option}' is not a date",
                                      "give the day as YYYY-MM-DD, e.g. --date 2027-09-01")) from None
         return BuildClock(day, calendar.timegm(day.timetuple()), "--date")
-    raw = environ.get("SOURCE_DATE_EPOCH")
+    raw = env.get("SOURCE_DATE_EPOCH")
     if raw is not None:
         text = raw.strip()
         if not text.isdigit() or len(text) > 12:

@@ -59,9 +59,8 @@ class ProblemList:
             self.add(p.location, p.message, p.hint)
 
     def reject(self, problems: list[Problem]) -> None:
-        """Add the problems that stop a value from being read; returns None, for `return problems.reject(...)`."""
+        """Add the problems that stop a value from being read; the caller then returns None itself."""
         self.extend(problems)
-        return None
 
     def mark(self) -> tuple[int, frozenset]:
         """A point to come back to: a trial (a fit-to-frame layout at one scale) may be taken back whole."""

@@ -162,9 +162,9 @@ def _check_element(node: Node, parent: Node | None, origin: str, problems: list[
         if name not in schema:
             problems.append(Problem(where, f"<{node.tag}> has no attribute '{name}'",
                                     "known: " + (", ".join(sorted(schema)) or "none")))
-        elif schema[name] is not None and not re.fullmatch(schema[name], value):
+        elif (pattern := schema[name]) is not None and not re.fullmatch(pattern, value):
             problems.append(Problem(where, f"<{node.tag} {name}=\"{value}\">: not a valid value",
-                                    f"expected {schema[name].replace('|', ' or ')}"))
+                                    f"expected {pattern.replace('|', ' or ')}"))
     for name in element.required:
         if name not in node.attrs:
             problems.append(Problem(where, f"<{node.tag}> needs attribute '{name}'"))

@@ -225,7 +225,8 @@ def _check_spoken(cases, problems: ProblemList) -> None:
     for case in cases.values():
         if case.spoken is None:
             continue
-        lines = [(("spoken", "story", i), t) for i, t in enumerate(case.spoken.story)]
+        lines: list[tuple[tuple[str | int, ...], str]] = [(("spoken", "story", i), t)
+                                                          for i, t in enumerate(case.spoken.story)]
         lines += [(("spoken", k), getattr(case.spoken, k)) for k in ("question", "answer") if getattr(case.spoken, k)]
         for where, text in lines:
             for message, hint in check_line(spoken(text)):

@@ -89,7 +89,7 @@ class _Painter:
 
     # ---------- forms: icons and imposed cards, drawn once, placed many times ----------
     def define_forms(self, doc: DisplayDoc) -> None:
-        icons_used = {}
+        icons_used: dict[str, Icon] = {}
         for items in [p.items for p in doc.pages] + [f.items for f in doc.forms.values()]:
             for item, _, _ in walk(items):
                 if isinstance(item, Icon):
@@ -106,8 +106,10 @@ class _Painter:
 
     # ---------- items ----------
     def items(self, items, dx: float, dy: float) -> None:
-        text = None  # consecutive glyph runs share one text object
-        state: tuple = ()
+        text = None  # consecutive glyph runs share one text object, which keeps font, fill and spacing
+        font: tuple[str, float] | None = None
+        fill: tuple | None = None
+        space: float | None = None
         for item in items:
             if isinstance(item, Glyphs):
                 ink = self.ink(item.colour)
@@ -117,16 +119,16 @@ class _Painter:
                     text = None
                 if text is None:
                     self._set_overprint(black)
-                    text, state = self.c.beginText(), ()
-                if state[:1] != ((item.font, item.size),):
+                    text, font, fill, space = self.c.beginText(), None, None, None
+                if font != (item.font, item.size):
+                    font = (item.font, item.size)
                     text.setFont(item.font, item.size)
-                    state = ((item.font, item.size), None, None)
-                if state[1] != ink:
+                if fill != ink:
+                    fill = ink
                     text.setFillColor(ink)
-                    state = (state[0], ink, state[2])
-                if state[2] != item.char_space:
+                if space != item.char_space:
+                    space = item.char_space
                     text.setCharSpace(item.char_space)
-                    state = (state[0], state[1], item.char_space)
                 text.setTextOrigin(item.x + dx, item.y + dy)
                 text.textOut(item.text)
                 continue

@@ -32,9 +32,9 @@ def display(path: Path, root: Path | None = None) -> str:
             if resolved.is_relative_to(base):
                 rel = resolved.relative_to(base).as_posix()
                 return f"(built-in) {kind}/" + ("" if rel == "." else rel)
-        for base in (os.getcwd(), root):
-            if base is not None:
-                real_base = _real(os.path.abspath(base))
+        for folder in (os.getcwd(), root):
+            if folder is not None:
+                real_base = _real(os.path.abspath(folder))
                 if resolved.is_relative_to(real_base):
                     return os.path.relpath(resolved, real_base)
     except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop

@@ -106,8 +106,8 @@ def _placed(path: str, _mtime: int, _size: int, name: str, w_mm: float, h_mm: fl
             if img.format == "JPEG" and scale < 1:  # decode at 1/2, 1/4 or 1/8 size when that is still enough
                 want = (math.ceil(w * scale), math.ceil(h * scale))
                 img.draft("RGB", want[::-1] if turned else want)
-            img = ImageOps.exif_transpose(img)
-            rgb = _flatten(img)
+            upright = ImageOps.exif_transpose(img)
+            rgb = _flatten(upright)
     except PhotoError:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):

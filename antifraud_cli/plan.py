@@ -123,14 +123,19 @@ def _audience_ids(spec, chosen: list[str], asked: bool) -> list[str]:
 def existing_outputs(project: Project) -> set[str]:
     """The path of every output the project could build (any audience, product, unit or officer): what
     pruning keeps."""
-    units = list(project.units) or [None]
-    out = set()
+    units: list[Unit | None] = list(project.units) or [None]
+    out: set[str] = set()
     for spec in project.products.values():
         places = _places(project, spec, units, by_unit=False)
         if spec.per == "station":  # a station product may also have been built per unit (-u)
             places += _places(project, spec, units, by_unit=True)
+        if spec.per == "audience":
+            aids = list(project.audiences)
+        else:
+            assert spec.audience is not None  # ProductSpec's validator: a product not per audience names one
+            aids = [spec.audience]
         for unit in places:
-            for aid in (project.audiences if spec.per == "audience" else [spec.audience]):
+            for aid in aids:
                 out.update(v["path"] for v in _variants(project, spec, aid, [unit.id] if unit else []))
     return out
 

@@ -74,8 +74,8 @@ def render_thumbs(task: tuple[str, str]) -> tuple[str, list[tuple[str, int, int]
     if rel.endswith(".png"):
         from PIL import Image
 
-        with Image.open(src) as image:
-            image = image.convert("RGB")
+        with Image.open(src) as opened:
+            image = opened.convert("RGB")
             image.thumbnail((THUMB_PX, THUMB_PX))
             images = [image]
     else:

@@ -449,7 +449,7 @@ def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float,
         acc_at_fail = 0.0
         i_fail = n
         i = pos
-        prev = None
+        prev: _Atom | None = None
         squeeze = 0.0  # blanks of the marks before A[i] that a tight line could still give up
         natural: dict[int, float] = {}  # line end -> natural width of A[pos:end]
         tight: list[int] = []  # line ends that fit only when the marks are squeezed
@@ -463,7 +463,7 @@ def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float,
             c = _compress(prev, a) if prev is not None else 0.0
             base = acc - c
             r = 0.5 * a.w if (a.ink_left or a.ink_right) and not (a.ink_right and i == pos) else 0.0
-            if c:
+            if c and prev is not None:  # c is 0.0 when there is no prev
                 if prev.ink_left:
                     squeeze -= c
                 else:
@@ -539,7 +539,9 @@ def _break_segment(ctx: _Ctx, A: list[_Atom], width: float, first_avail: float,
                 elif last_fit == pos:
                     a = A[pos]
                     if len(a.text) > 1:
-                        A[pos : pos + 1] = _split_atom(ctx, a, avail, min_k=0, width=width)
+                        pieces = _split_atom(ctx, a, avail, min_k=0, width=width)
+                        assert pieces is not None  # min_k=0: never fewer than min_k characters fit
+                        A[pos : pos + 1] = pieces
                     b = pos + 1  # a single glyph wider than the line stands alone
                 else:
                     # e.g. "《" + a long URL: keep the opener with the URL's head

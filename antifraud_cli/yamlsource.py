@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -11,6 +11,9 @@ from pydantic import BaseModel, ValidationError
 from .errors import Location, Problem, ProblemList
 from .models import field_path
 from .paths import display
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 # Scalars YAML 1.1 silently turns into something else: say so instead of "must be a string".
 _SURPRISE_HINTS = {
@@ -49,13 +52,16 @@ def read_text(path: Path, root: Path | None, problems: ProblemList) -> str | Non
     try:
         data = path.read_bytes()
     except OSError as e:
-        return problems.reject([Problem(Location(shown), f"cannot read file: {e.strerror}")])
+        problems.reject([Problem(Location(shown), f"cannot read file: {e.strerror}")])
+        return None
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data[:8192]):
-        return problems.reject([Problem(Location(shown), "file is UTF-16 text (Notepad's \"Unicode\"), not UTF-8",
-                              "save the file as UTF-8 (in Notepad: 另存为 → 编码 UTF-8)")])
+        problems.reject([Problem(Location(shown), "file is UTF-16 text (Notepad's \"Unicode\"), not UTF-8",
+                       "save the file as UTF-8 (in Notepad: 另存为 → 编码 UTF-8)")])
+        return None
     if b"\x00" in data[:8192]:
-        return problems.reject([Problem(Location(shown), "this is a binary file, not YAML text",
-                              "remove it from the folder or save it as UTF-8 text")])
+        problems.reject([Problem(Location(shown), "this is a binary file, not YAML text",
+                       "remove it from the folder or save it as UTF-8 text")])
+        return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -66,7 +72,8 @@ def read_text(path: Path, root: Path | None, problems: ProblemList) -> str | Non
             hint = "the file looks like GBK/GB18030; " + hint
         except UnicodeDecodeError:
             pass
-        return problems.reject([Problem(Location(shown, line), "file is not UTF-8 text", hint)])
+        problems.reject([Problem(Location(shown, line), "file is not UTF-8 text", hint)])
+        return None
 
 
 def _looks_utf16(head: bytes) -> bool:
@@ -85,17 +92,21 @@ def load_yaml(path: Path, root: Path | None, problems: ProblemList) -> YamlDoc |
         return None
     shown = display(path, root)
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
-        return problems.reject([Problem(Location(shown, 1), "file is empty", "delete it or fill in its fields")])
+        problems.reject([Problem(Location(shown, 1), "file is empty", "delete it or fill in its fields")])
+        return None
     try:
         node = yaml.compose(text, Loader=_SAFE_LOADER)
     except yaml.MarkedYAMLError as e:
-        return problems.reject([_syntax_problem(shown, e, text)])
+        problems.reject([_syntax_problem(shown, e, text)])
+        return None
     except yaml.YAMLError as e:  # pragma: no cover - PyYAML marks nearly everything
-        return problems.reject([Problem(Location(shown), f"YAML error: {e}")])
+        problems.reject([Problem(Location(shown), f"YAML error: {e}")])
+        return None
     doc = YamlDoc(path, None, root)
     dup = _Walker(doc, shown).walk(node)
     if dup:
-        return problems.reject(dup)
+        problems.reject(dup)
+        return None
     try:
         loader = _SAFE_LOADER(text)
         try:
@@ -107,13 +118,17 @@ def load_yaml(path: Path, root: Path | None, problems: ProblemList) -> YamlDoc |
         line = mark.line + 1 if mark else None
         tag = getattr(e, "problem", "") or ""
         if "python/" in str(e) or "could not determine a constructor" in tag:
-            return problems.reject([Problem(Location(shown, line), f"tag not allowed here: {tag}",
-                                  "only plain YAML is read (no !!python/… or other tags); write the value as text")])
-        return problems.reject([Problem(Location(shown, line), f"YAML error: {tag}")])
+            problems.reject([Problem(Location(shown, line), f"tag not allowed here: {tag}",
+                           "only plain YAML is read (no !!python/… or other tags); write the value as text")])
+            return None
+        problems.reject([Problem(Location(shown, line), f"YAML error: {tag}")])
+        return None
     except (ValueError, OverflowError, RecursionError) as e:  # _Walker checks scalars first; this is a net
-        return problems.reject([Problem(Location(shown, 1), f"YAML error: {e}")])
+        problems.reject([Problem(Location(shown, 1), f"YAML error: {e}")])
+        return None
     if not isinstance(doc.data, dict):
-        return problems.reject([Problem(Location(shown, 1), "expected a mapping of `key: value` lines at the top of the file")])
+        problems.reject([Problem(Location(shown, 1), "expected a mapping of `key: value` lines at the top of the file")])
+        return None
     return doc
 
 
@@ -222,7 +237,8 @@ def validate(model: type[BaseModel], doc: YamlDoc, problems: ProblemList, data: 
     try:
         obj = model.model_validate(data)
     except ValidationError as e:
-        return problems.reject([_validation_problem(model, doc, err, prefix) for err in e.errors()])
+        problems.reject([_validation_problem(model, doc, err, prefix) for err in e.errors()])
+        return None
     _attach(obj, doc, prefix)
     return obj
 
@@ -241,7 +257,7 @@ def _attach(obj: Any, doc: YamlDoc, prefix: tuple) -> None:
             _attach(item, doc, prefix + (i,))
 
 
-def _validation_problem(model: type[BaseModel], doc: YamlDoc, err: dict, prefix: tuple) -> Problem:
+def _validation_problem(model: type[BaseModel], doc: YamlDoc, err: ErrorDetails, prefix: tuple) -> Problem:
     loc = prefix + tuple(p for p in err["loc"] if isinstance(p, (str, int)))
     kind, value = err["type"], err.get("input")
     # pydantic adds the names of union/literal branches to loc; keep only the part present in the file
