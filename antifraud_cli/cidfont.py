@@ -32,10 +32,15 @@ from .memo import Memo, Recent
 
 __all__ = ["CIDFont", "FontFileError", "face", "register", "registered"]
 
-FONT_LEVEL = 6  # zlib level of the glyphs (deflated once per process) and of ToUnicode maps
+FONT_LEVEL = 6  # zlib level of the glyphs and ToUnicode entries (each piece deflated once per process)
 SUBSET_LEVEL = 1  # zlib level of the tables deflated for each subset: twice as fast as 6, 0.3 % larger
 FLAG_FIXED, FLAG_SYMBOLIC, FLAG_ITALIC, FLAG_FORCE_BOLD = 1, 4, 64, 1 << 18  # font descriptor /Flags
 _U32 = "L" if array("L").itemsize == 4 else "I"
+_CMAP_HEAD = "\n".join(["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+                        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+                        "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
+                        "1 begincodespacerange", "<0000> <FFFF>", "endcodespacerange\n"]).encode()
+_CMAP_TAIL = b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
 _KEPT = ("head", "hhea", "maxp", "hmtx", "cvt ", "fpgm", "prep")  # with loca and glyf: a CIDFontType2 program
 
 
@@ -83,7 +88,9 @@ class CIDFont(pdfmetrics.Font):
         self._docs: weakref.WeakKeyDictionary[Any, _Use] = weakref.WeakKeyDictionary()
         self._last: tuple[weakref.ref[Any], _Use] | None = None  # the document met last: most calls are for it
         self._runs = Memo(16384)  # text -> its codes: a template's fixed text comes back in every document
+        self._widths = Memo(16384)  # text -> its width at 1 pt
         self._subsets = Recent(32)  # characters -> what the font's objects hold for them (_subset)
+        self._maps = Memo(4096)  # 32 (glyph id, character) pairs -> their /W and ToUnicode pieces (_map_piece)
 
     def __repr__(self) -> str:
         return f"<CIDFont {self.fontName} {self.path}>"
@@ -101,8 +108,12 @@ class CIDFont(pdfmetrics.Font):
 
     # ---------- metrics
     def width_1pt(self, text: str) -> float:
-        """Advance width of text at 1 pt: the sum in 1000ths of an em, then / 1000, as ReportLab computes it."""
-        return sum(map(self.char_widths.get, text, repeat(self.default_width))) * 0.001
+        """Advance width of text at 1 pt: the sum in 1000ths of an em, then / 1000, as ReportLab computes it.
+        Remembered: layout measures each piece, and ReportLab's textOut measures it again to move on."""
+        width = self._widths.get(text)
+        if width is None:
+            width = self._widths.keep(text, sum(map(self.char_widths.get, text, repeat(self.default_width))) * 0.001)
+        return width
 
     def stringWidth(self, text: str | bytes, size: float, encoding: str = "utf8") -> float:
         return self.width_1pt(text if isinstance(text, str) else text.decode(encoding)) * size
@@ -181,23 +192,31 @@ class CIDFont(pdfmetrics.Font):
         by_glyph.pop(0, None)
         ids = sorted(by_glyph)
         tag = "".join(chr(65 + b % 26) for b in hashlib.md5(" ".join(map(str, ids)).encode()).digest()[:6])
-        runs: list[tuple[int, list[str]]] = []
-        for g in ids:  # /W: consecutive glyph ids share one array
-            if runs and runs[-1][0] + len(runs[-1][1]) == g:
-                runs[-1][1].append(self._w[g])
-            else:
-                runs.append((g, [self._w[g]]))
-        w = ("[" + " ".join(f"{start} [{' '.join(ws)}]" for start, ws in runs) + "]").encode()
-        lines = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
-                 "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
-                 "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
-                 "1 begincodespacerange", "<0000> <FFFF>", "endcodespacerange"]
-        for at in range(0, len(ids), 100):  # at most 100 entries a block
-            block = ids[at:at + 100]
-            lines += [f"{len(block)} beginbfchar", *(_bfchar(g, by_glyph[g]) for g in block), "endbfchar"]
-        lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
-        to_unicode = zlib.compress("\n".join(lines).encode(), FONT_LEVEL)
+        # /W and ToUnicode in pieces of 32 glyph ids, as the program: each piece made (and its ToUnicode
+        # entries deflated) once per process, a document's map joined from them
+        pieces = [self._map_piece(tuple((g, by_glyph[g]) for g in group))
+                  for _, group in groupby(ids, key=lambda g: g >> 5)]
+        w = b"[" + b" ".join(piece[0] for piece in pieces) + b"]"
+        head, tail = _cmap_ends()
+        to_unicode = _join_deflated([head, *((raw, packed) for _, raw, packed in pieces), tail])
         return (f"{tag}+{self.name}", w, *self._program({0, *ids}), to_unicode)
+
+    def _map_piece(self, pairs: tuple[tuple[int, str], ...]) -> tuple[bytes, bytes, bytes]:
+        """For up to 32 (glyph id, character) pairs: their /W entries, and their ToUnicode block as text and
+        deflated (remembered)."""
+        found = self._maps.get(pairs)
+        if found is None:
+            runs: list[tuple[int, list[str]]] = []
+            for g, _ in pairs:  # /W: consecutive glyph ids share one array
+                if runs and runs[-1][0] + len(runs[-1][1]) == g:
+                    runs[-1][1].append(self._w[g])
+                else:
+                    runs.append((g, [self._w[g]]))
+            w = " ".join(f"{start} [{' '.join(ws)}]" for start, ws in runs).encode()
+            block = "\n".join([f"{len(pairs)} beginbfchar", *(_bfchar(g, ch) for g, ch in pairs), "endbfchar\n"])
+            raw = block.encode()
+            found = self._maps.keep(pairs, (w, raw, _deflate(raw)))
+        return found
 
     def _program(self, keep: set[int]) -> tuple[bytes, int]:
         """The font program drawing only the `keep` glyphs (and their components), glyph ids kept: a zlib
@@ -224,12 +243,8 @@ class CIDFont(pdfmetrics.Font):
         head, at, total = _sfnt(tables)
         adjust = struct.pack(">L", (0xB1B0AFBA - total) & 0xFFFFFFFF)
         head = head[:at + 8] + adjust + head[at + 12:]
-        adler = zlib.adler32(head)
-        for raw, *_ in buckets:
-            adler = zlib.adler32(raw, adler)
-        stream = [b"\x78\x9c", _deflate(head, SUBSET_LEVEL), *(b[1] for b in buckets)]
-        stream += [b"\x03\x00", struct.pack(">L", adler)]  # an empty final block, the check of the whole
-        return b"".join(stream), len(head) + glyf_len
+        stream = _join_deflated([(head, _deflate(head, SUBSET_LEVEL)), *((b[0], b[1]) for b in buckets)])
+        return stream, len(head) + glyf_len
 
     def _bucket(self, ids: tuple[int, ...]) -> tuple[bytes, bytes, int, tuple[int, ...]]:
         """These glyphs' bytes (each padded to 4), deflated on their own (byte-aligned and not final: they
@@ -434,6 +449,21 @@ def _sfnt(tables: dict[str, tuple[Any, int]]) -> tuple[bytes, int, int]:
                           for tag, checksum, length in entries)
     total = sum(checksum for _, checksum, _ in entries) + _checksum(directory)
     return directory + b"".join(data for _, data in body), at["head"], total & 0xFFFFFFFF
+
+
+@lru_cache(maxsize=1)
+def _cmap_ends() -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
+    """The ToUnicode map's fixed start and end, as text and deflated."""
+    return (_CMAP_HEAD, _deflate(_CMAP_HEAD)), (_CMAP_TAIL, _deflate(_CMAP_TAIL))
+
+
+def _join_deflated(pieces: list[tuple[bytes, bytes]]) -> bytes:
+    """One zlib stream from (raw, deflated) pieces, each deflated on its own by _deflate: their blocks, an empty
+    final block and the Adler-32 of the whole."""
+    adler = 1
+    for raw, _ in pieces:
+        adler = zlib.adler32(raw, adler)
+    return b"".join([b"\x78\x9c", *(packed for _, packed in pieces), b"\x03\x00", struct.pack(">L", adler)])
 
 
 def _deflate(data: bytes, level: int = FONT_LEVEL) -> bytes:

@@ -222,6 +222,7 @@ def versus_typst(repeat: int) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="antifraud-typst-"))
     env = {**os.environ, "ANTIFRAUD_CACHE_DIR": str(work / "cache"), "SOURCE_DATE_EPOCH": "1799539200"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's Python caches compiled modules (the first run below does)
     os.environ.update(ANTIFRAUD_CACHE_DIR=env["ANTIFRAUD_CACHE_DIR"])
     villages18 = villages(work / "v18", 18)
     villages36 = villages(work / "v36", 36)
