@@ -16,7 +16,8 @@ def describe(project: Project, what: str) -> list[dict]:
     if what == "products":
         return [{"id": p.id, "name": p.name, "per": p.per, "pages": p.pages, "cases": p.cases,
                  "format": p.format, "file": p.filename, "default": p.default,
-                 "sizes": {n: {"w": s.w, "h": s.h, **({"scale": s.scale} if s.scale != 1 else {}), **({"impose": s.impose.model_dump()} if s.impose else {})}
+                 "sizes": {n: {"w": s.w, "h": s.h, **({"scale": s.scale} if s.scale != 1 else {}),
+                               **({"impose": s.impose.model_dump()} if s.impose else {})}
                            for n, s in p.sizes.items()},
                  "size": p.describe_sizes(), "template": p.template, "source": str(p.where())}
                 for p in project.products.values()]

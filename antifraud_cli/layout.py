@@ -21,7 +21,8 @@ import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 
 from . import cidfont
-from .display import QR, DisplayDoc, print_scale, Disc, Form, Glyphs, Group, Icon, Image, Item, Line, Page, Rect, Source, Use
+from .display import (QR, Disc, DisplayDoc, Form, Glyphs, Group, Icon, Image, Item, Line, Page, Rect, Source, Use,
+                      print_scale)
 from .errors import AntifraudError, Location, Problem, ProblemList
 from .layoutdoc import Node
 from .memo import Memo
@@ -474,7 +475,8 @@ class Layout:
             value_w = max((width(t) for t in shown), default=0) + size * 0.6
             slot, room = h / max(1, len(values)), w - label_w - value_w
             if room < w * 0.2:
-                self.problem(node, "chart: the labels leave no room for the bars", "shorten the labels or widen the chart")
+                self.problem(node, "chart: the labels leave no room for the bars",
+                             "shorten the labels or widen the chart")
                 return
             for i, (label, value, text) in enumerate(zip(labels, values, shown)):
                 cy, bar_w = h - slot * (i + 0.5), room * value / top
@@ -522,7 +524,8 @@ def sheet_marks(gx, gy, cw, ch, cols, rows, gutter: float = 0.0) -> list[Item]:
     mark = lambda x1, y1, x2, y2: Line(x1, y1, x2, y2, "#000000", 0.25, registration=True)  # noqa: E731
     out: list[Item] = [m for x in xs for m in (mark(x, gy - gap, x, gy - gap - length),
                                                mark(x, top + gap, x, top + gap + length))]
-    out += [m for y in ys for m in (mark(gx - gap, y, gx - gap - length, y), mark(right + gap, y, right + gap + length, y))]
+    out += [m for y in ys for m in (mark(gx - gap, y, gx - gap - length, y),
+                                    mark(right + gap, y, right + gap + length, y))]
     return out
 
 

@@ -21,7 +21,7 @@ def modules_for(payload: str) -> int | None:
     from qrcode.exceptions import DataOverflowError
 
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
-    code.add_data(payload.encode("utf-8"))  # as render.qr_matrix encodes it
+    code.add_data(payload.encode("utf-8"))  # as layout.qr_matrix encodes it
     try:
         version = code.best_fit()
     except (DataOverflowError, ValueError):

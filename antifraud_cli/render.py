@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from . import layout
 from .checks import Policy, check
 from .errors import AntifraudError, Location, Problem
-from .layout import FontNames, fit_scale, font_ascent, measure, page_size, qr_matrix  # noqa: F401 (the stage's API)
-from .layout import SourceTable
+from .layout import FontNames, SourceTable, page_size
 from .layoutdoc import Node
 from .paint import paint
 

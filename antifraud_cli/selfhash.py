@@ -1,5 +1,5 @@
-"""The tool's own identity for fingerprints: its version, its code, and the versions of Jinja and ReportLab. Editing antifraud
-never leaves stale outputs. Small on purpose: the fast no-op path imports it without the rest."""
+"""The tool's own identity for fingerprints: its version, its code, and the versions of Jinja and ReportLab.
+Editing antifraud never leaves stale outputs. Small on purpose: the fast no-op path imports it without the rest."""
 from __future__ import annotations
 
 import hashlib

@@ -511,13 +511,16 @@ def main() -> None:
     noop_best, noop_docs = noop_work(project, repeat)
     peer = plain_reportlab_leaflet(project, repeat)
 
-    kit_times, noop_times = [], []
+    kit_times, noop_times, racy_noops = [], [], []
     subprocess.run(exe + ["--version"], env=env, check=True, capture_output=True)  # compile modules once
     # machine check: this shared 2-core VM stalls for whole seconds at times; an empty interpreter shows it
     empty = [timed([sys.executable, "-c", "pass"], project, env) for _ in range(10)]
     share_before = cpu_share()
     for _ in range(2 if args.quick else 5):
         kit_times.append(timed(exe + kit + ["--force"], project, env))
+        # within 2 s of writing, an output's timestamps cannot prove it unchanged (write.RACY_NS): the full path
+        racy_noops.append(timed(exe + kit, project, env))
+        time.sleep(2.1)  # a user's next build comes later: the fast path
         noop_times += [timed(exe + kit, project, env) for _ in range(1 if args.quick else 3)]
     count = len(list((project / "dist").rglob("*.pdf")))
     share_after = cpu_share()
@@ -546,6 +549,8 @@ def main() -> None:
          f"{min(kit_times):.2f} s; {statistics.median(kit_times):.2f} s", "≤ 3 s"),
         ("no-op rebuild of the kit (best; median)",
          f"{min(noop_times):.2f} s; {statistics.median(noop_times):.2f} s", "≤ 0.3 s"),
+        ("no-op rebuild within 2 s of the build (full path: timestamps too recent to trust; best; median)",
+         f"{min(racy_noops):.2f} s; {statistics.median(racy_noops):.2f} s", ""),
         (f"no-op work in process: load, plan, compose and fingerprint {noop_docs} documents (best)",
          f"{noop_best * 1000:.0f} ms", "≤ 0.3 s"),
         ("first-run font preparation (best; worst)", f"{min(firsts):.2f} s; {max(firsts):.2f} s", "≤ 2 s"),

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from antifraud_cli.render import fit_scale
+from antifraud_cli.layout import fit_scale
 
 
 @pytest.mark.parametrize("mode", ["shrink", "grow", "error"])

@@ -15,7 +15,7 @@ from pypdf.generic import ContentStream
 
 from antifraud_cli.cli import cli
 from antifraud_cli.paths import builtin_dir
-from antifraud_cli.render import qr_matrix
+from antifraud_cli.layout import qr_matrix
 
 MM = 72 / 25.4
 SAFE = 3.0 * MM  # nothing printed closer to a trim edge
