@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import cidfont
-from .colors import cmyk, contrast_ratio, k_only
+from .colors import cmyk, contrast_ratio, k_only, overprints
 from .display import QR, Disc, DisplayDoc, Glyphs, Icon, Image, Line, Rect, Source, walk
 from .errors import ProblemList
 from .memo import Memo
@@ -51,11 +51,18 @@ def _glyphs(run: Glyphs, screen: bool, policy: Policy, found: ProblemList) -> No
     if run.size < policy.min_size - 1e-6:
         _add(found, run.source, f"text at {run.size:g} pt is smaller than the minimum {policy.min_size:g} pt for "
              "this audience", "raise size= in the template")
-    if not screen and run.size < SMALL_TEXT_PT - 1e-6 and not k_only(cmyk(run.colour)):
-        # on three or four plates the slightest misregistration blurs thin strokes into coloured fringes
-        _add(found, run.source, f"text at {run.size:g} pt in {run.colour} would print from colour plates; text "
-             f"under {SMALL_TEXT_PT:g} pt prints from the black plate alone",
-             f"use black or a grey for small text, or set it at {SMALL_TEXT_PT:g} pt or more")
+    if not screen and run.size < SMALL_TEXT_PT - 1e-6:
+        if not k_only(cmyk(run.colour)):
+            # on three or four plates the slightest misregistration blurs thin strokes into coloured fringes
+            _add(found, run.source, f"text at {run.size:g} pt in {run.colour} would print from colour plates; "
+                 f"text under {SMALL_TEXT_PT:g} pt prints from the black plate alone",
+                 f"use black or a grey for small text, or set it at {SMALL_TEXT_PT:g} pt or more")
+        elif (plates := knocked_out(run.colour, run.background)) >= 2:
+            # reversed out of two or more plates: when they shift, thin strokes fill in with the other ink
+            _add(found, run.source, f"text at {run.size:g} pt in {run.colour} is reversed out of {run.background}, "
+                 f"a colour printed from {plates} plates: small type reversed out of several inks misregisters",
+                 f"set it at {SMALL_TEXT_PT:g} pt or more, or print it on a single-ink area (e.g. 100 % magenta or "
+                 "100 % black)")
     key = (run.text, run.font, run.colour, run.background, policy.min_contrast)
     if key in _CLEAN:  # colours and glyphs: the same text is checked once per process, not in every document
         return
@@ -72,6 +79,15 @@ def _glyphs(run: Glyphs, screen: bool, policy: Policy, found: ProblemList) -> No
         _add(found, run.source, f"character U+{ord(ch):04X} '{ch}' is not in any configured font", hint)
     if len(found.items) == before:
         _CLEAN.keep(key, True)
+
+
+def knocked_out(text: str, background: str) -> int:
+    """How many plates the background prints from that the text leaves open (its shape knocked out of them).
+    Solid black text overprints, so it knocks nothing out."""
+    ink = cmyk(text)
+    if overprints(ink):
+        return 0
+    return sum(1 for t, b in zip(ink, cmyk(background)) if b > 0.05 and t < b - 0.05)
 
 
 def _qr(qr: QR, dx: float, dy: float, later, policy: Policy, found: ProblemList) -> None:

@@ -68,3 +68,26 @@ def test_qr_minimum_size_and_quiet_zone(face):
     assert len(found) == 1 and "quiet zone (3.0 of 4 modules clear)" in found[0]
     tiny = QR(60, 20, 15 * 72 / 25.4 / len(matrix), matrix, "#000000", "x", SRC)
     assert "smaller than the minimum 20 mm" in problems(tiny)[0]
+
+
+def test_small_type_reversed_out_of_several_inks_is_an_error(face):
+    """White (or a light tint) under 12 pt knocked out of a band printed from two or more plates fills in when
+    the plates shift; out of one ink, or at 12 pt, it is fine; solid black overprints and knocks nothing out."""
+    policy = Policy(min_size=7, min_contrast=3, min_qr=20, covered=POLICY.covered)
+
+    def found(colour: str, background: str, size: float) -> list[str]:
+        page = Page(200, 100, (0, 0, 200, 100), (0, 0, 200, 100), (run(face, size=size, colour=colour,
+                                                                         background=background),))
+        return [str(p) for p in check(DisplayDoc((page,), {}), policy).items]
+
+    red_band = "#9B1B1F"  # magenta, yellow and black
+    message = found("#FFFFFF", red_band, 10.5)
+    assert len(message) == 1 and "reversed out of #9B1B1F, a colour printed from 3 plates" in message[0]
+    assert found("#FFFFFF", red_band, 12) == []
+    assert found("#FFFFFF", "#FF00FF", 8) == []  # 100 % magenta: one plate
+    assert found("#FFFFFF", "#000000", 8) == []  # 100 % black
+    assert found("#000000", "#FFD54F", 8) == []  # black text overprints the yellow
+    screen = check(DisplayDoc((Page(200, 100, (0, 0, 200, 100), (0, 0, 200, 100),
+                                    (run(face, size=9, colour="#FFFFFF", background=red_band),)),), {}, screen=True),
+                   policy)
+    assert not screen  # a screen has no plates
