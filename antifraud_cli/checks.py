@@ -40,6 +40,8 @@ def check(doc: DisplayDoc, policy: Policy) -> ProblemList:
         for i, (item, dx, dy) in enumerate(leaves):
             if isinstance(item, QR):
                 _qr(item, dx, dy, leaves[i + 1:], policy, found)
+            elif isinstance(item, Glyphs):
+                _covered(item, dx, dy, leaves[i + 1:], found)
     return found
 
 
@@ -79,6 +81,35 @@ def _glyphs(run: Glyphs, screen: bool, policy: Policy, found: ProblemList) -> No
         _add(found, run.source, f"character U+{ord(ch):04X} '{ch}' is not in any configured font", hint)
     if len(found.items) == before:
         _CLEAN.keep(key, True)
+
+
+def _covered(run: Glyphs, dx: float, dy: float, later, found: ProblemList) -> None:
+    """Text that a filled shape, picture or code painted after it hides, even in part (a band over the last
+    line of a frame, say): it would print cut off."""
+    text: tuple[float, float, float, float] | None = None
+    for item, ix, iy in later:
+        if isinstance(item, (Rect, Image, QR)) and (not isinstance(item, Rect) or item.fill):
+            box = _box(item, ix, iy)
+            assert box is not None
+            text = text or _ink_box(run, dx, dy)
+            overlap_x = min(text[2], box[2]) - max(text[0], box[0])
+            overlap_y = min(text[3], box[3]) - max(text[1], box[1])
+            if overlap_x > 0.5 and overlap_y > 0.15 * run.size:
+                _add(found, run.source, f"text '{run.text[:12]}' is partly covered by a shape drawn after it and "
+                     "would print cut off", "shorten the text or give its frame more room in the template")
+                return
+
+
+def _ink_box(run: Glyphs, dx: float, dy: float) -> tuple[float, float, float, float]:
+    """The run's ink across (from its first glyph's left edge to its last glyph's right edge: a hung comma's
+    ink is a fraction of its em) and its em box upright."""
+    face = cidfont.face(run.font)
+    k = run.size / 1000
+    first, last = run.text[0], run.text[-1]
+    left = face.ink_x(first)[0] * k
+    right = run.width - run.char_space - face.width_1pt(last) * run.size + face.ink_x(last)[1] * k
+    x, y = run.x + dx, run.y + dy
+    return (x + left, y - 0.12 * run.size, x + right, y + 0.88 * run.size)
 
 
 def knocked_out(text: str, background: str) -> int:

@@ -118,6 +118,17 @@ class CIDFont(pdfmetrics.Font):
     def stringWidth(self, text: str | bytes, size: float, encoding: str = "utf8") -> float:
         return self.width_1pt(text if isinstance(text, str) else text.decode(encoding)) * size
 
+    def ink_x(self, ch: str) -> tuple[float, float]:
+        """Where the character's ink starts and ends across its advance, in 1000ths of an em (the glyph's
+        xMin and xMax; (0, 0) for a blank glyph)."""
+        g = self.glyphs.get(ch, 0)
+        start, end = self._loca[g], self._loca[g + 1]
+        if end - start < 10:
+            return 0.0, 0.0
+        x_min, _, x_max = struct.unpack(">hhh", self._glyf[start + 2:start + 8])
+        k = 1000 / self.units_per_em
+        return x_min * k, x_max * k
+
     def missing(self, text: str) -> list[str]:
         """The characters of text the face has no glyph for, each once, in order; whitespace and invisible
         format characters (U+200B, U+FEFF, …) are never missing."""

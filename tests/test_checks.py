@@ -91,3 +91,17 @@ def test_small_type_reversed_out_of_several_inks_is_an_error(face):
                                     (run(face, size=9, colour="#FFFFFF", background=red_band),)),), {}, screen=True),
                    policy)
     assert not screen  # a screen has no plates
+
+
+def test_text_covered_by_a_shape_drawn_after_it_is_an_error(face):
+    """A band painted over a frame's last line slices it (what the roll-up did): the text's ink box, not its
+    advance, counts, so a comma hung past its column may end next to a box drawn after it."""
+    text = run(face, "反诈专线，")  # ink: 反 from x=20, the comma's ink stops well inside its em
+    assert problems(Rect(0, 0, 200, 100, fill="#FFD54F"), text) == []  # a background drawn first
+    band = Rect(0, 0, 200, 54, fill="#9B1B1F")  # covers the lower part of the line (baseline at y=50)
+    found = problems(text, band)
+    assert len(found) == 1 and "partly covered by a shape drawn after it" in found[0]
+    assert problems(text, Rect(0, 60, 200, 10, stroke="#000000")) == []  # an outline, no fill
+    comma_end = text.x + text.width  # the comma's em ends here; its ink about half an em before
+    assert problems(text, Rect(comma_end - 0.25 * text.size, 40, 50, 30, fill="#9B1B1F")) == []
+    assert problems(text, Rect(comma_end - 0.9 * text.size, 40, 50, 30, fill="#9B1B1F")) != []
