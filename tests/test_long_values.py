@@ -44,3 +44,27 @@ def test_every_product_without_any_configuration(tmp_path):
     products = every_product(tmp_path, skip=("briefing", "briefing-wechat"))  # they need a station's incidents
     result = invoke(tmp_path, "build", "--date", "2026-12-01", "-j", "2", *products)
     assert result.exit_code == 0, result.output
+
+
+def test_the_elderly_and_pupils_card_reads_large(tmp_path):
+    """The contact card is too small for 14 pt throughout; for readers with a 14 pt minimum the officer's name and
+    phone are 16 pt, the numbers to call 14 pt, and nothing on either side is under 10 pt (read from the PDF)."""
+    from pdfcheck import chars
+
+    assert invoke(tmp_path, "init", "station").exit_code == 0
+    root = tmp_path / "station"
+    result = invoke(root, "build", "--date", "2026-12-01", "-a", "elderly", "-a", "pupils", "-a", "students",
+                    "-p", "card", "-u", "dongguancun")
+    assert result.exit_code == 0, result.output
+    for audience in ("elderly", "pupils"):
+        card = root / f"dist/dongguancun/{audience}/card.pdf"
+        front, back = chars(card, 0), chars(card, 1)
+        assert min(c.size for c in front + back) >= 10 - 0.01, audience
+        sizes = {}
+        for c in front:
+            sizes.setdefault(c.baseline, []).append(c)
+        lines = {"".join(c.ch for c in run): min(c.size for c in run) for run in sizes.values()}
+        assert lines["李明"] >= 16 and lines["13800001111"] >= 16, lines
+        assert next(size for text, size in lines.items() if "96110" in text) >= 14, lines
+    small = root / "dist/dongguancun/students/card.pdf"  # other readers keep the denser card
+    assert min(c.size for c in chars(small, 1)) < 10
