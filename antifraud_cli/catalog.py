@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .loader import Project
+from .products import ProductSpec
 
 
 def describe(project: Project, what: str) -> list[dict]:
@@ -19,7 +20,7 @@ def describe(project: Project, what: str) -> list[dict]:
                  "sizes": {n: {"w": s.w, "h": s.h, **({"scale": s.scale} if s.scale != 1 else {}),
                                **({"impose": s.impose.model_dump()} if s.impose else {})}
                            for n, s in p.sizes.items()},
-                 "size": p.describe_sizes(), "template": p.template, "source": str(p.where())}
+                 "size": _sizes_in_words(p), "template": p.template, "source": str(p.where())}
                 for p in project.products.values()]
     rows = []
     for unit in project.units:
@@ -27,3 +28,11 @@ def describe(project: Project, what: str) -> list[dict]:
         rows.append({"id": unit.id, "name": unit.name, "officer": officer.name if officer else None,
                      "phone": officer.phone if officer else None})
     return rows
+
+
+def _sizes_in_words(spec: ProductSpec) -> str:
+    """A product's sizes as `list products` shows them: mm for print, the image's pixels for a PNG (its page
+    scaled to `width_px`, as raster.png_from_pdf does), nothing for a txt product (it has no page)."""
+    if spec.format == "png":
+        return ", ".join(f"{n} {spec.width_px}×{round(spec.width_px * s.h / s.w)} px" for n, s in spec.sizes.items())
+    return spec.describe_sizes()

@@ -59,6 +59,47 @@ class Group(click.Group):
             click.echo("antifraud: interrupted; nothing half-written was left behind", err=True)
             sys.exit(143 if isinstance(stop, Terminated) else 130)
 
+    def format_epilog(self, ctx, formatter) -> None:
+        """After the commands: every built-in product, so that `--help` alone shows what can be made."""
+        import textwrap
+
+        kit, others = builtin_products()
+        if kit or others:
+            with formatter.section("Products (build -p ID)"):
+                for label, ids in (("default kit:", kit), ("on request:", others)):
+                    lines = textwrap.wrap(", ".join(ids), max(30, formatter.width - formatter.current_indent - 13),
+                                          break_on_hyphens=False) or [""]  # never split card-sheet at its hyphen
+                    for i, line in enumerate(lines):
+                        formatter.write(" " * formatter.current_indent + f"{label if i == 0 else '':<13}{line}\n")
+                formatter.write_text("`antifraud list products` shows each one's sizes, and a project's own products.")
+        super().format_epilog(ctx, formatter)
+
+
+KIT = ("poster", "leaflet", "card", "card-sheet")  # the default kit's usual order (the loader's), biggest first
+
+
+def _product_key(pid: str) -> tuple[int, str]:
+    return (KIT.index(pid) if pid in KIT else len(KIT), pid)
+
+
+def builtin_products() -> tuple[list[str], list[str]]:
+    """The built-in products' ids: (the default kit, the others), read from their specs without loading a
+    project (a spec that cannot be read is left out here; `antifraud check` names it)."""
+    import yaml
+
+    from .paths import builtin_dir
+
+    kit: list[str] = []
+    others: list[str] = []
+    for path in builtin_dir("products").glob("*.yaml"):
+        try:
+            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(spec, dict) and isinstance(spec.get("id"), str):
+            (kit if spec.get("default") is True else others).append(spec["id"])
+    return sorted(kit, key=_product_key), sorted(others)
+
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -93,6 +134,18 @@ def check(obj: Context, date: str | None) -> None:
         click.echo(f"note: {note}", err=True)
     summary = check_project(project, clock)
     click.echo(summary)
+    click.echo(_checked_sentence(summary))
+
+
+def _checked_sentence(summary: str) -> str:
+    """The last line of a check that passed, for someone who does not read `ok: … composed, … rendered`."""
+    import re
+
+    found = re.search(r"(\d+) documents? composed", summary)
+    if not found:
+        return "No problems found."
+    n = int(found.group(1))
+    return f"All {n} document{'s' if n != 1 else ''} checked; 0 problems."
 
 
 @cli.command(name="list")
@@ -121,7 +174,7 @@ def list_(obj: Context, what: str, as_json: bool) -> None:
             extra = f"  {row['officer'] or '(no officer)'} {row['phone'] or ''}".rstrip()
         elif what == "products":
             kit = ", in the default kit" if row["default"] else ""
-            extra = f"  per {row['per']}{kit}; {row['size']}"
+            extra = f"  per {row['per']}{kit}; {row['size'] or 'plain text, no page size'}"
         click.echo(f"{row['id']:<24} {label}{extra}")
 
 
@@ -144,7 +197,8 @@ def init(directory: Path, force: bool) -> None:
 @cli.command()
 @click.option("-a", "--audience", "audiences", multiple=True, metavar="ID", help="Audience id (repeatable; default all).")
 @click.option("-p", "--product", "products", multiple=True, metavar="ID",
-              help="Product id (repeatable; default: the kit, or defaults.products).")
+              help="Product id (repeatable; default: the kit, or defaults.products). "
+                   "`antifraud list products` shows them all.")
 @click.option("-u", "--unit", "units", multiple=True, metavar="ID", help="Unit id (repeatable; default all units).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Output folder.")
@@ -177,11 +231,15 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
         if count is not None:
             click.echo(f"all {count} outputs up to date" if check_only else
                        f"nothing to do: all {count} outputs up to date ({time.perf_counter() - start:.2f} s)")
+            if not check_only:
+                _say_where(out)
             return
     from .build import BuildOptions, build_project  # only now: the full path loads the project and its tools
     from .progress import Reporter
+    from .write import STATE
 
     project = obj.load()
+    had_state = os.path.lexists(out / STATE)
     options = BuildOptions(audiences=list(audiences), products=list(products), units=list(units), out=out,
                            jobs=jobs, force=force, check=check_only, shard=shard_pair, clock=clock)
     reporter = Reporter(verbose=obj.verbose)
@@ -191,8 +249,36 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
     if report.failed:  # printed like every other problem, by the group (one path for all of them)
         raise AntifraudError(report.problems, summary=report.summary())
     click.echo(report.summary())
-    if check_only and report.stale:
-        sys.exit(1)
+    if check_only:
+        if report.stale:
+            sys.exit(1)
+        return
+    if not had_state and (out / STATE).is_dir():  # said once, by the build that makes it
+        from .paths import display
+
+        click.echo(f"{display(out / STATE)}/ is the tool's own lock and index: leave it out when you copy "
+                   f"{display(out)}/ for the print shop")
+    _say_where(out)
+
+
+def _say_where(out: Path) -> None:
+    """The last line of a build: where its files are (absolute) and how many of each product, from the
+    manifest (every output in the folder, also those outside this build's -a/-p/-u)."""
+    import re
+    from collections import Counter
+
+    from .write import MANIFEST
+
+    try:
+        text = (out / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return  # no manifest (nothing built yet) or not ours to read: nothing worth saying
+    # Each output's entry names its product once; a JSON string cannot hold an unescaped `"product":`. Read
+    # so, a province's manifest (28,000 entries) is counted in a tenth of json.loads' time: the no-op stays fast.
+    counts = Counter(re.findall(r'"product":\s*"([a-z0-9-]+)"', text))
+    n = sum(counts.values())
+    each = ", ".join(f"{pid} {counts[pid]}" for pid in sorted(counts, key=_product_key))
+    click.echo(f"{n} file{'s' if n != 1 else ''} in {os.path.abspath(out)}" + (f": {each}" if each else ""))
 
 
 @cli.command()
