@@ -395,11 +395,27 @@ class Layout:
             self.problem(node, f"text does not fit in {need} at the minimum size {self.min_size:g} pt",
                          "shorten the text")
             return
+        shift = 0.0
+        if style.align == "center" and len(lines) > 1:  # a centred caption over two lines: lines of even length
+            narrow = self.balanced_width(node, style, size, width, len(lines))
+            lines, shift = self.text_lines(node, style, size, narrow), (width - narrow) / 2
         top = self.Y(y)
         if h is not None:
             dy = {"top": 0, "middle": (h * MM - len(lines) * lead) / 2, "bottom": h * MM - len(lines) * lead}
             top -= dy[node.attr("valign")]
-        out += self.glyphs(node, lines, self.X(x), top, lead, size, style.background)
+        out += self.glyphs(node, lines, self.X(x) + shift, top, lead, size, style.background)
+
+    def balanced_width(self, node: Node, style: Style, size: float, width: float, count: int) -> float:
+        """The narrowest column (to 0.5 pt) that sets the text in as many lines as `width` does: its lines come
+        out of even length ("扫码拨打96110 / 反诈专线", not "扫码拨打96110反 / 诈专线")."""
+        lo, hi = width / count, width
+        while hi - lo > 0.5:
+            mid = (lo + hi) / 2
+            if len(self.text_lines(node, style, size, mid)) <= count:
+                hi = mid
+            else:
+                lo = mid
+        return hi
 
     def fixed_image(self, node: Node, style: Style, out: list[Item]) -> None:
         from .photos import PhotoError, inside, placed

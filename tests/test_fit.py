@@ -22,3 +22,25 @@ def test_fit_scale_finds_the_largest_fitting_scale(mode):
         else:
             upper = 1.5 if height(1.0) <= avail else 1.0
             assert scale == upper or height(min(upper, scale + 0.031)) > avail
+
+
+def test_a_centred_text_over_two_lines_gets_lines_of_even_length(tmp_path):
+    """A centred caption that needs two lines is set in the narrowest column that keeps it to two, so its lines
+    come out even: "扫码拨打96110 / 反诈专线", not "扫码拨打96110反 / 诈专线"."""
+    from antifraud_cli import fonts
+    from antifraud_cli.display import Glyphs, walk
+    from antifraud_cli.layout import FontNames, document, font_ascent
+    from antifraud_cli.layoutdoc import parse
+
+    caption = "扫码拨打96110反诈专线"
+    regular, bold = fonts.register(fonts.prepare(fonts.default_fontset(), caption, cache_dir=tmp_path))
+    names = FontNames(regular, bold, frozenset(map(ord, caption)), font_ascent(regular))
+    xml = (f'<document size="90x54" bleed="0" marks="none" min-size="7" min-contrast="3" min-qr="20">'
+           f'<page name="p" background="#FFFFFF"><text x="59" y="35" w="28" h="13" align="center" size="10" '
+           f'color="#000000">{caption}</text></page></document>')
+    page = document(parse(xml, "t"), names, "t").pages[0]
+    lines: dict[float, str] = {}
+    for item, _, _ in walk(page.items):
+        assert isinstance(item, Glyphs)
+        lines[item.y] = lines.get(item.y, "") + item.text
+    assert [lines[y] for y in sorted(lines, reverse=True)] == ["扫码拨打96110", "反诈专线"]
