@@ -4,13 +4,19 @@ Thumbnails live in OUT/_preview/ (no unit, audience or product id starts with `_
 OUT/_preview/state.json remembers the sha256 each output had when its thumbnails were made, so a second run
 renders only outputs whose content changed. The gallery is plain HTML and CSS with relative links: it opens
 from the file system, offline. pypdfium2 and Pillow are imported only when something is rendered.
+
+A PDF or PNG output gets a thumbnail of each page; a text output (a script, a WeChat notice) a card with its
+stated title and duration and its first lines; anything else, or a file that does not open, a placeholder card
+and a warning (each run, once per output) — never a crash.
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +24,20 @@ from urllib.parse import quote
 
 from .errors import AntifraudError, Location, Problem
 from .paths import display
+from .speech import DURATION_RE
 
 FOLDER = "_preview"
 STATE = "state.json"
 INDEX = "index.html"
 THUMB_PX = 360  # the longer side of a thumbnail
+TEXT_LINES = 6  # the first lines of a text output its card shows
+TEXT_LINE_CHARS = 48  # each cut to this many characters
+TEXT_READ = 64 * 1024  # what is read of a text output for its card (they are a few KB)
+TITLE_RE = re.compile(r"^#\s*标题：\s*(.+?)\s*$")
+# The gallery's order of audiences: the elderly first (what a township prints most), the bank counter's staff
+# last (a kit for the counter, not for residents), the others in the project's order (then by id).
+FIRST_AUDIENCES = ("elderly",)
+LAST_AUDIENCES = ("bank-staff",)
 
 
 @dataclass
@@ -30,11 +45,13 @@ class PreviewReport:
     rendered: list[str] = field(default_factory=list)  # outputs whose thumbnails were made now
     kept: list[str] = field(default_factory=list)  # unchanged since the last preview
     missing: list[str] = field(default_factory=list)  # in the manifest, but not on disk
+    placeholders: list[str] = field(default_factory=list)  # shown without a thumbnail (each has a warning)
     removed: int = 0  # thumbnails of outputs no longer in the manifest
 
     def summary(self, out: Path) -> str:
         gone = f", {len(self.missing)} missing from {display(out)}" if self.missing else ""
-        return (f"previewed {len(self.rendered)}, unchanged {len(self.kept)}{gone}: "
+        blank = f", {len(self.placeholders)} without a thumbnail" if self.placeholders else ""
+        return (f"previewed {len(self.rendered)}, unchanged {len(self.kept)}{gone}{blank}: "
                 f"{display(out / INDEX)}")
 
 
@@ -65,36 +82,115 @@ def thumb_names(rel: str, pages: int) -> list[str]:
     return [f"{rel}.p{n}.png" for n in range(1, pages + 1)]
 
 
-def render_thumbs(task: tuple[str, str]) -> tuple[str, list[tuple[str, int, int]]]:
-    """Thumbnails of one output (run in workers): [(name under _preview, width, height)]."""
+class Unviewable(Exception):
+    """An output the gallery cannot show: (what the warning says, what the placeholder card says)."""
+
+    def __init__(self, reason: str, label: str):
+        super().__init__(reason)
+        self.reason, self.label = reason, label
+
+
+def render_thumbs(task: tuple[str, str]) -> tuple[str, dict]:
+    """What the gallery shows of one output (run in workers): {"thumbs": [(name under _preview, width, height)]},
+    plus {"text": …} for a text output or {"problem": …} for one it cannot show. Never raises for a file that
+    does not open: the gallery shows a placeholder instead."""
     out, rel = task
-    from .raster import render_pages
+    try:
+        if rel.endswith(".txt"):
+            return rel, {"thumbs": [], "text": text_card(Path(out) / rel)}
+        return rel, {"thumbs": _save_thumbs(Path(out), rel, _page_images(Path(out) / rel))}
+    except Unviewable as e:
+        return rel, {"thumbs": [], "problem": e.reason, "label": e.label}
 
-    src = Path(out) / rel
-    if rel.endswith(".png"):
-        from PIL import Image
 
-        with Image.open(src) as opened:
-            image = opened.convert("RGB")
-            image.thumbnail((THUMB_PX, THUMB_PX))
-            images = [image]
-    else:
-        images = render_pages(str(src), longest_px=THUMB_PX)
+def _page_images(src: Path) -> list:
+    """Each page of a PDF, or a PNG, as a thumbnail-sized RGB image."""
+    suffix = src.suffix.lower()
+    if suffix == ".png":
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(src) as opened:
+                image = opened.convert("RGB")
+                image.thumbnail((THUMB_PX, THUMB_PX))
+                return [image]
+        except UnidentifiedImageError:
+            raise Unviewable("the file is not an image Pillow can read", "图片无法打开") from None
+        except Exception as e:  # whatever a damaged image raises (a truncated file, a decompression bomb, …)
+            raise Unviewable(f"the image does not open: {_reason(e, src)}", "图片无法打开") from None
+    if suffix == ".pdf":
+        import pypdfium2  # noqa: F401  (a missing library is a broken install, not a damaged output)
+
+        from .raster import render_pages
+
+        try:
+            images = render_pages(str(src), longest_px=THUMB_PX)
+        except Exception as e:  # PdfiumError for a damaged file; anything else a malformed page may raise
+            raise Unviewable(f"the PDF does not open: {_reason(e, src)}", "PDF 无法打开") from None
+        if not images:
+            raise Unviewable("the PDF has no pages", "PDF 没有页面")
+        return images
+    raise Unviewable(f"no preview for {suffix + ' files' if suffix else 'a file without an extension'}",
+                     f"不支持预览 {suffix} 文件" if suffix else "不支持预览此类文件")
+
+
+def _save_thumbs(out: Path, rel: str, images: list) -> list[tuple[str, int, int]]:
     made = []
     for name, image in zip(thumb_names(rel, len(images)), images):
-        target = Path(out) / FOLDER / name
+        target = out / FOLDER / name
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
         image.save(tmp, format="PNG", compress_level=1)  # thumbnails are small: speed over bytes
         os.replace(tmp, target)
         made.append((name, image.width, image.height))
-    return rel, made
+    return made
 
 
-def make_preview(out: Path, names=Names, jobs: int | None = None) -> PreviewReport:
+def _reason(e: Exception, src: Path) -> str:
+    """An exception's message for a warning: one line, short, without the file's absolute path (the warning
+    names the file)."""
+    text = " ".join(str(e).replace(str(src), src.name).split()).rstrip(".")
+    return text[:160] if text else type(e).__name__
+
+
+def text_card(src: Path) -> dict:
+    """What a text output's card shows: the title and duration its `#` lines state (`# 标题：…`,
+    `# 时长：约 N 秒`, see speech.py), its first lines as read, and its length in characters."""
+    try:
+        with open(src, "rb") as f:
+            data = f.read(TEXT_READ + 1)
+    except OSError as e:
+        raise Unviewable(f"the file cannot be read: {e.strerror or e}", "文件无法读取") from None
+    whole = len(data) <= TEXT_READ
+    try:  # a cut in the middle of a character at the end of what was read is not an error
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(data[:TEXT_READ], final=whole)
+    except UnicodeDecodeError:
+        raise Unviewable("the text is not UTF-8", "不是 UTF-8 文本") from None
+    title: str | None = None
+    seconds: int | None = None
+    lines: list[str] = []
+    more = not whole
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("#"):
+            if title is None and (m := TITLE_RE.match(line)):
+                title = m[1]
+            elif seconds is None and (m := DURATION_RE.match(line)):
+                seconds = int(m[1])
+        elif line and len(lines) == TEXT_LINES:
+            more = True
+        elif line:
+            lines.append(line if len(line) <= TEXT_LINE_CHARS else line[:TEXT_LINE_CHARS - 1] + "…")
+    return {"title": title, "seconds": seconds, "lines": lines, "more": more,
+            "chars": len(text.strip()) if whole else None}
+
+
+def make_preview(out: Path, names=Names, jobs: int | None = None, warn=None) -> PreviewReport:
     """`names`: a function giving the gallery's Names (loading the project costs more than a no-op preview
-    may take, so it is called only when index.html is written)."""
+    may take, so it is called only when index.html is written). `warn(message)`: by default a `warning: …`
+    line on stderr, as the other commands print theirs."""
     out = Path(out)
+    warn = warn or _warn
     manifest_path = out / "manifest.json"
     try:
         manifest_bytes = manifest_path.read_bytes()
@@ -122,15 +218,21 @@ def make_preview(out: Path, names=Names, jobs: int | None = None) -> PreviewRepo
             report.missing.append(rel)
             continue
         known = state.get(rel)
-        if known and known.get("sha256") == sha and all((folder / t[0]).is_file() for t in known["thumbs"]):
+        if (known and known.get("sha256") == sha and (known["thumbs"] or known.get("text") or known.get("problem"))
+                and all((folder / t[0]).is_file() for t in known["thumbs"])):
             fresh[rel] = known
             report.kept.append(rel)
         else:
             fresh[rel] = {"sha256": sha, "thumbs": []}
             todo.append(rel)
-    for rel, made in _run(out, todo, jobs):
-        fresh[rel]["thumbs"] = made
+    for rel, shown in _run(out, todo, jobs):
+        fresh[rel].update(shown)
         report.rendered.append(rel)
+    for entry in outputs:  # in the manifest's order; each run says again what its gallery cannot show
+        shown = fresh.get(entry["path"])
+        if shown and shown.get("problem"):
+            report.placeholders.append(entry["path"])
+            warn(f"{display(out / entry['path'])}: {shown['problem']}; the gallery shows a placeholder")
     report.removed = _prune(folder, fresh, state)
     if todo or report.removed or manifest_sha != last_manifest or not (out / INDEX).is_file():
         # names come from the project; what they name is printed on the outputs, so the manifest changes with them
@@ -139,6 +241,13 @@ def make_preview(out: Path, names=Names, jobs: int | None = None) -> PreviewRepo
         _write_if_changed(folder / STATE, json.dumps({"manifest": manifest_sha, "outputs": fresh},
                                                      ensure_ascii=False, indent=1, sort_keys=True))
     return report
+
+
+def _warn(message: str) -> None:
+    import click
+
+    # the message holds paths from the manifest: nothing in it may drive the terminal
+    click.echo("warning: " + "".join(c if c.isprintable() else repr(c)[1:-1] for c in message), err=True)
 
 
 def _run(out: Path, todo: list[str], jobs: int | None):
@@ -200,6 +309,14 @@ h3{font-size:16px;margin:16px 0 8px;color:#444}
 .output img{display:block;max-width:180px;max-height:240px;width:auto;height:auto;border:1px solid #ccc;background:#fff}
 .output.wide img{max-width:380px}
 .output .name{font-weight:bold;margin-top:8px} .output .meta{font-size:13px;color:#555}
+.output a.sheet{display:block;width:240px;min-height:150px;padding:10px 12px;border:1px solid #ccc;
+ background:#fffdf6;color:#1a1a1a;text-decoration:none;font-size:13px;line-height:1.6}
+.output a.sheet .title{font-weight:bold;margin-bottom:4px} .output a.sheet p{margin:0}
+.output a.sheet .more{color:#888}
+.output a.blank{display:flex;flex-direction:column;justify-content:center;align-items:center;gap:6px;
+ width:180px;height:240px;border:1px dashed #999;color:#555;
+ background:repeating-linear-gradient(45deg,#f6f6f6 0 10px,#ececec 10px 20px);text-decoration:none;text-align:center;font-size:14px}
+.output a.blank b{font-size:16px;color:#9b1b1f}
 a{color:#0b3c7a}
 """
 
@@ -215,9 +332,64 @@ def _size_text(entry: dict, names: Names) -> str:
     return size
 
 
+def audience_order(ids, names: Names) -> list[str]:
+    """The audiences as the gallery lists them: the elderly first, the bank staff last, the others in the
+    project's order, audiences the project no longer knows after them by id; station-wide outputs (no
+    audience) before all."""
+    known = {aid: n for n, aid in enumerate(names.audiences)}
+
+    def key(aid: str):
+        rank = 0 if aid in FIRST_AUDIENCES else 2 if aid in LAST_AUDIENCES else 1
+        return (aid != "", rank, known.get(aid, len(known)), aid)
+
+    return sorted(ids, key=key)
+
+
+def _duration_text(seconds: int) -> str:
+    if seconds < 60:
+        return f"约 {seconds} 秒"
+    minutes, rest = divmod(seconds, 60)
+    return f"约 {seconds} 秒（{minutes} 分 {rest} 秒）" if rest else f"约 {seconds} 秒（{minutes} 分钟）"
+
+
+def _card(entry: dict, shown: dict, names: Names) -> str:
+    esc = html.escape
+    rel = entry["path"]
+    href = quote(rel)
+    product = names.products.get(entry.get("product") or "")
+    label = f"{product[0]}（{entry.get('product')}）" if product else entry.get("product") or rel
+    thumbs = shown.get("thumbs", [])
+    text = shown.get("text") if isinstance(shown.get("text"), dict) else None
+    meta = [_size_text(entry, names)]
+    if shown.get("problem"):
+        kind, body = "output placeholder", (
+            f'<a class="blank" href="{href}"><b>无法预览</b><span>{esc(str(shown.get("label") or ""))}</span>'
+            "<span>点击打开文件</span></a>")
+    elif text is not None:
+        lines = [str(line) for line in text.get("lines") or []]
+        title = f'<p class="title">{esc(str(text["title"]))}</p>' if text.get("title") else ""
+        body = "".join(f"<p>{esc(line)}</p>" for line in lines)
+        body += '<p class="more">……</p>' if text.get("more") else ""
+        kind, body = "output script", f'<a class="sheet" href="{href}">{title}{body}</a>'
+        seconds = text.get("seconds")
+        meta = ["文本", f"时长{_duration_text(seconds)}" if isinstance(seconds, int) else
+                f"{text['chars']} 字" if isinstance(text.get("chars"), int) else ""]
+    elif thumbs:
+        wide = any(w > 2 * h for _, w, h in thumbs)
+        kind = "output wide" if wide else "output"
+        body = "".join(f'<a href="{href}"><img src="{quote(FOLDER + "/" + name)}" width="{w}" height="{h}" '
+                       f'alt="{esc(label)} 第{n}页"></a>' for n, (name, w, h) in enumerate(thumbs, 1))
+        meta.append(f"{len(thumbs)} 页")
+    else:
+        kind, body = "output", "<span class=meta>（文件缺失）</span>"
+    about = " · ".join([esc(m) for m in meta if m] + [f'<a href="{href}">{esc(rel)}</a>'])
+    return (f'<div class="{kind}"><div class="pages">{body}</div><div class="name"><a href="{href}">{esc(label)}</a>'
+            f'</div><div class="meta">{about}</div></div>')
+
+
 def gallery(outputs: list[dict], state: dict, names: Names) -> str:
     groups: dict[str, dict[str, list[dict]]] = {}
-    for entry in sorted(outputs, key=lambda e: ((e.get("unit") or ""), e.get("audience") or "", e["path"])):
+    for entry in sorted(outputs, key=lambda e: ((e.get("unit") or ""), e["path"])):
         groups.setdefault(entry.get("unit") or "", {}).setdefault(entry.get("audience") or "", []).append(entry)
     esc = html.escape
     parts = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
@@ -227,24 +399,9 @@ def gallery(outputs: list[dict], state: dict, names: Names) -> str:
     for unit, audiences in groups.items():
         title = f"{names.units.get(unit, unit)}（{unit}）" if unit else "全镇通用（不分村社）"
         parts.append(f'<section class="unit"><h2>{esc(title)}</h2>')
-        for audience, entries in audiences.items():
+        for audience in audience_order(audiences, names):
             parts.append(f'<h3>{esc(names.audiences.get(audience, audience) or "—")}</h3><div class="outputs">')
-            for entry in entries:
-                rel = entry["path"]
-                href = quote(rel)
-                product = names.products.get(entry.get("product") or "")
-                label = f"{product[0]}（{entry.get('product')}）" if product else entry.get("product") or rel
-                thumbs = state.get(rel, {}).get("thumbs", [])
-                wide = any(w > 2 * h for _, w, h in thumbs)
-                parts.append(f'<div class="output{" wide" if wide else ""}"><div class="pages">')
-                for n, (name, w, h) in enumerate(thumbs, 1):
-                    parts.append(f'<a href="{href}"><img src="{quote(FOLDER + "/" + name)}" width="{w}" height="{h}" '
-                                 f'alt="{esc(label)} 第{n}页"></a>')
-                if not thumbs:
-                    parts.append("<span class=meta>（文件缺失）</span>")
-                parts.append(f'</div><div class="name"><a href="{href}">{esc(label)}</a></div>'
-                             f'<div class="meta">{esc(_size_text(entry, names))} · {len(thumbs)} 页 · '
-                             f'<a href="{href}">{esc(rel)}</a></div></div>')
+            parts.extend(_card(entry, state.get(entry["path"], {}), names) for entry in audiences[audience])
             parts.append("</div>")
         parts.append("</section>")
     parts.append("</main></body></html>\n")

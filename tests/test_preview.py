@@ -162,3 +162,190 @@ def test_the_gallery_in_headless_chromium(built, tmp_path):
     with Image.open(shot) as image:
         assert image.size == (1280, 1600)
         assert len(image.convert("RGB").resize((64, 80)).getcolors(64 * 80)) > 50  # thumbnails, not a blank page
+
+
+# ---------------------------------------------------------------- scripts, placeholders, the audiences' order
+
+SCRIPTS = ["-a", "elderly", "-a", "bank-staff", "-p", "broadcast", "-p", "poster"]
+
+
+class Cards(HTMLParser):
+    """The gallery's cards: for each, its classes, the links in it, its images and its text."""
+
+    def __init__(self):
+        super().__init__()
+        self.cards, self.headings, self._depth, self._h = [], [], 0, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        classes = (a.get("class") or "").split()
+        if self._depth:
+            self._depth += tag == "div"
+            card = self.cards[-1]
+            if tag == "a":
+                card["links"].append(unquote(a["href"]))
+            elif tag == "img":
+                card["images"].append(unquote(a["src"]))
+            card["classes"] |= set(classes)
+        elif tag == "div" and "output" in classes:
+            self._depth = 1
+            self.cards.append({"classes": set(classes), "links": [], "images": [], "text": ""})
+        elif tag in ("h2", "h3"):
+            self._h = tag
+
+    def handle_endtag(self, tag):
+        if self._depth and tag == "div":
+            self._depth -= 1
+
+    def handle_data(self, data):
+        if self._depth:
+            self.cards[-1]["text"] += data
+        elif self._h:
+            self.headings.append((self._h, data.strip()))
+            self._h = None
+
+    def card(self, rel: str) -> dict:
+        (card,) = [c for c in self.cards if rel in c["links"]]
+        return card
+
+
+def read_cards(out: Path) -> Cards:
+    cards = Cards()
+    cards.feed((out / "index.html").read_text(encoding="utf-8"))
+    return cards
+
+
+def stated_seconds(script: Path) -> int:
+    """What the script itself says its duration is (`# 时长：约 N 秒`, see speech.py)."""
+    (line,) = [x for x in script.read_text(encoding="utf-8").splitlines() if x.startswith("# 时长：")]
+    return int(line.removeprefix("# 时长：约").removesuffix("秒").strip())
+
+
+def first_spoken_line(script: Path) -> str:
+    return next(x for x in script.read_text(encoding="utf-8").splitlines() if x.strip() and not x.startswith("#"))
+
+
+def test_scripts_get_a_card_and_audiences_come_in_their_natural_order(make_project):
+    root = make_project({"antifraud.yaml": STATION})
+    assert invoke(root, "build", *SCRIPTS, "-j", "2").exit_code == 0
+    out = root / "dist"
+    result = invoke(root, "preview", "-j", "2")  # four outputs, two workers: the parallel path
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "warning" not in result.output
+    assert "previewed 4, unchanged 0" in result.output
+
+    cards = read_cards(out)
+    for audience in ("elderly", "bank-staff"):
+        script = out / audience / "broadcast.txt"
+        card = cards.card(f"{audience}/broadcast.txt")
+        seconds = stated_seconds(script)
+        # the product's title, the stated duration, the first lines, a link; no thumbnail, no placeholder
+        assert "广播稿（车载广播、大喇叭）" in card["text"]
+        assert f"时长约 {seconds} 秒" in card["text"]
+        if seconds % 60:  # and in minutes, as a station plans a loop
+            assert f"（{seconds // 60} 分 {seconds % 60} 秒）" in card["text"]
+        assert first_spoken_line(script) in card["text"]
+        assert "# 时长" not in card["text"] and card["images"] == [] and "placeholder" not in card["classes"]
+        assert "script" in card["classes"]
+        # the poster beside it keeps its thumbnail
+        assert len(cards.card(f"{audience}/poster.pdf")["images"]) == 1
+    assert "叔叔阿姨们好！" in cards.card("elderly/broadcast.txt")["text"]
+
+    # the elderly first, as a station thinks of its audiences, though `bank-staff` sorts before `elderly`
+    from antifraud_cli.loader import load_project
+
+    audiences = load_project(root).audiences
+    assert [h for h in cards.headings if h[0] == "h3"] == [("h3", audiences["elderly"].name),
+                                                           ("h3", audiences["bank-staff"].name)]
+
+    # a second preview changes nothing, the script cards included
+    index = (out / "index.html").read_bytes()
+    again = invoke(root, "preview", "-j", "2")
+    assert again.exit_code == 0 and "previewed 0, unchanged 4" in again.output
+    assert (out / "index.html").read_bytes() == index
+    # an edited script gets a new card
+    script = out / "elderly" / "broadcast.txt"
+    edited = script.read_text(encoding="utf-8").replace("叔叔阿姨们好！", "乡亲们好！")
+    script.write_text(edited, encoding="utf-8")
+    assert "previewed 1, unchanged 3" in invoke(root, "preview").output
+    assert "乡亲们好！" in read_cards(out).card("elderly/broadcast.txt")["text"]
+
+
+def test_what_cannot_be_thumbnailed_gets_a_placeholder_and_one_warning(make_project):
+    root = make_project({"antifraud.yaml": STATION})
+    assert invoke(root, "build", *SCRIPTS, "-j", "2").exit_code == 0
+    out = root / "dist"
+    # a damaged PDF (the manifest as it was), a broken PNG and a type the gallery does not know
+    (out / "elderly" / "poster.pdf").write_bytes(b"%PDF-1.7\nnot a PDF any more\n")
+    (out / "elderly" / "wechat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    (out / "elderly" / "notes.docx").write_bytes(b"PK\x03\x04 a word file")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["outputs"] += [{"path": "elderly/wechat.png", "audience": "elderly", "product": "wechat", "unit": None,
+                             "size": "phone"},
+                            {"path": "elderly/notes.docx", "audience": "elderly", "product": "notes", "unit": None,
+                             "size": ""}]
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+    result = invoke(root, "preview", "-j", "2")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    bad = ["elderly/poster.pdf", "elderly/wechat.png", "elderly/notes.docx"]
+    assert len(warnings) == 3, result.stderr
+    for rel in bad:  # one warning each, on stderr, naming the file
+        assert len([w for w in warnings if f"dist/{rel}:" in w]) == 1, warnings
+    assert "warning" not in result.stdout
+    assert "previewed 6, unchanged 0, 3 without a thumbnail" in result.stdout
+
+    cards = read_cards(out)
+    for rel in bad:
+        card = cards.card(rel)
+        assert "placeholder" in card["classes"] and card["images"] == [] and "无法预览" in card["text"]
+    # the outputs that are fine are shown as before
+    assert len(cards.card("bank-staff/poster.pdf")["images"]) == 1
+    assert "script" in cards.card("elderly/broadcast.txt")["classes"]
+
+    # unchanged: nothing rendered again, the placeholders and their warnings stay (once each)
+    again = invoke(root, "preview")
+    assert again.exit_code == 0 and "previewed 0, unchanged 6, 3 without a thumbnail" in again.stdout
+    assert len([line for line in again.stderr.splitlines() if line.startswith("warning: ")]) == 3
+    # a PDF built again gets its thumbnail back
+    assert invoke(root, "build", *SCRIPTS, "--force").exit_code == 0
+    result = invoke(root, "preview")
+    assert result.exit_code == 0 and "previewed 1, unchanged" in result.output, result.output
+    assert len(read_cards(out).card("elderly/poster.pdf")["images"]) == 1
+
+
+def test_a_text_card_says_what_the_file_states(tmp_path):
+    from antifraud_cli.preview import render_thumbs
+
+    # a notice with no `#` lines (briefing-wechat): no duration, its length in characters
+    notice = "【新城派出所反诈提醒】本周辖区发生3起电信网络诈骗，群众损失2.1万元。" * 3
+    write_files(tmp_path, {"station/briefing.txt": notice + "\n"})
+    rel, shown = render_thumbs((str(tmp_path), "station/briefing.txt"))
+    text = shown["text"]
+    assert rel == "station/briefing.txt" and shown["thumbs"] == [] and "problem" not in shown
+    assert text["title"] is None and text["seconds"] is None and text["chars"] == len(notice)
+    assert len(text["lines"]) == 1 and text["lines"][0].endswith("…") and text["lines"][0].startswith("【新城")
+    # a script: its own title and duration, the first lines read aloud (the `#` lines are not), and more to come
+    script = "# 标题：测试广播\n# 语速：每分钟 150 字\n# 时长：约 95 秒\n\n"
+    script += "".join(f"第{n}句。\n" for n in range(1, 10))
+    write_files(tmp_path, {"a/broadcast.txt": script})
+    text = render_thumbs((str(tmp_path), "a/broadcast.txt"))[1]["text"]
+    assert (text["title"], text["seconds"], text["lines"][0], len(text["lines"]), text["more"]) == (
+        "测试广播", 95, "第1句。", 6, True)
+    # not UTF-8: a placeholder, not a crash
+    write_files(tmp_path, {"a/gbk.txt": "广播稿".encode("gb18030")})
+    shown = render_thumbs((str(tmp_path), "a/gbk.txt"))[1]
+    assert shown["thumbs"] == [] and "not UTF-8" in shown["problem"] and "text" not in shown
+
+
+def test_audiences_come_in_the_natural_order_without_the_project_too():
+    from antifraud_cli.preview import Names, audience_order
+
+    ids = ["students", "bank-staff", "pupils", "elderly", "zz-local", ""]
+    assert audience_order(ids, Names()) == ["", "elderly", "pupils", "students", "zz-local", "bank-staff"]
+    # the others in the project's order, audiences it no longer knows after them
+    names = Names(audiences={"bank-staff": "银行柜员", "students": "大中专学生", "elderly": "老年人",
+                             "pupils": "中小学生"})
+    assert audience_order(ids, names) == ["", "elderly", "students", "pupils", "zz-local", "bank-staff"]
