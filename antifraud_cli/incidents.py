@@ -4,13 +4,16 @@ incident, for the briefing (辖区发案通报).
 Columns (Chinese or English header names; a title row above the header is fine): date, type (a case id, its
 Chinese title or its category), loss in 元, unit (village: id or name), and an optional one-line summary.
 Every bad row is a `file:row: message` problem, all of them at once. Reading the sheet reuses the roster's
-readers (encodings, merged cells, numbers typed into Excel).
+readers (encodings, merged cells, numbers typed into Excel). A summary that seems to name someone in full
+(王建国被骗…) is a `warning: file:row: …` (the README asks for 王某); the build goes on.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -30,6 +33,7 @@ REQUIRED = ("date", "type", "loss", "unit")
 EXAMPLE_HEADER = "日期,类型,损失,村（社区）,简要案情"
 HEADER_SEARCH_ROWS = 30
 _ALIASES = {match_key(alias): col for col, names in COLUMNS.items() for alias in names}
+_logger = logging.getLogger(__name__)
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 
 
@@ -48,20 +52,25 @@ class IncidentLog:
     file: str  # as messages show it
     items: list[Incident] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # printed as `warning: …`; the build goes on
 
 
-def load_incidents(path: Path, root: Path | None, cases: dict, units: list) -> IncidentLog:
-    """Incidents from a CSV/XLSX file; `cases` and `units` are the project's, to resolve types and villages."""
+def load_incidents(path: Path, root: Path | None, cases: dict, units: list, people: Iterable[str] = ()) -> IncidentLog:
+    """Incidents from a CSV/XLSX file; `cases` and `units` are the project's, to resolve types and villages.
+    `people`: person names the project knows besides its units' officers (e.g. every officer's), which a
+    summary must not print. Its warnings are logged (`warning: …` on stderr) as well as kept."""
     shown = display(path, root)
     log = IncidentLog(file=shown)
     sheets, problems = read_sheets(path, shown, "incidents")
     if problems:
         log.problems += problems
         return log
+    known = {*people, *(u.officer for u in units if u.officer)}
     for _, rows in sheets:
         found = _find_header(rows)
         if found is not None:
             _read(rows, found, shown, cases, units, log)
+            _check_names(log, shown, known)
             return log
     first = next((n for n, cells in (sheets[0][1] if sheets else []) if any(cells)), 1)
     log.problems.append(Problem(Location(shown, first), "cannot find the incidents' header row",
@@ -115,6 +124,101 @@ _HINTS = {
     "损失": "a number of 元, e.g. 3000 or 1.2万; 0 for an attempt that lost nothing",
     "村（社区）": "a unit's id or name from antifraud.yaml or the roster: `antifraud list units`",
 }
+
+
+# ---------------------------------------------------------------- full names in 简要案情
+#
+# The README asks for 王某 in a summary, never a full name: the briefing is handed out and forwarded. A full
+# name is guessed, not known, so it is a warning. The guess, kept small on purpose:
+#   a common surname (single characters cover nearly everyone; a few double ones), then one or two characters
+#   of given name, then a word that starts what a person did (被骗, 报案, 称, 说, 在, 接到…);
+#   standing where a name stands: at the start, after punctuation, a digit or a space, after a word for a
+#   person (村民, 受害人…) or a place (…村, …社区), or after a date's 日;
+#   not a surname + 某 (王某, 李某某), a title (王先生, 李女士, 张经理, 王哥) or a common word that starts with
+#   a surname's character (马上, 周末, 孙子, 金额…).
+# Surnames that are mostly everyday words in police writing (于 as in 于9月3日, 万 as in 1.2万元, 向, 和, 文,
+# 安…) are left out: a missed name is a name the officer still sees in the sheet; a false alarm teaches everyone
+# to ignore the warning. Any name the project knows (its units' officers) is found wherever it stands.
+
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩邓冯曹彭曾肖田董潘袁蔡蒋余杜叶程魏苏吕丁任卢姚沈"
+    "钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵覃武钱戴严欧莫孔常汤康易乔"
+    "赖施洪辛柳樊殷牛葛庞章鲁聂齐岳倪庄温宁")
+DOUBLE_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "司徒", "夏侯", "令狐", "皇甫", "慕容", "公孙")
+# what a person does next in a summary; the shortest name followed by one wins (张伟在家: 张伟)
+_AFTER_NAME = ("被", "报案", "报警", "称", "说", "在", "接到", "接听", "收到", "通过", "因", "将", "把", "遭", "轻信",
+               "听信", "误信", "添加", "加入", "下载", "点击", "于", "到", "从", "给", "家中", "家里")
+# a word for a person or a place just before a name (村民李秀英, 东关村刘洋, 南街社区王芳)
+_BEFORE_NAME = ("村民", "居民", "市民", "群众", "老人", "学生", "受害人", "被害人", "事主", "报案人", "当事人", "男子",
+                "女子", "妇女", "教师", "职工", "店主", "商户", "业主", "司机", "农民", "工人", "干部", "儿子", "女儿",
+                "丈夫", "妻子", "母亲", "父亲", "网友", "员工", "会计", "出纳", "民警", "辅警", "村", "组", "屯", "镇",
+                "乡", "社区", "日")
+# not a given name: 某 (the form the README asks for), titles and kin words (王先生, 李女士, 张经理, 王哥)
+_NOT_GIVEN = ("先生", "女士", "小姐", "老师", "老板", "经理", "警官", "师傅", "同学", "大爷", "大妈", "大娘", "大叔",
+              "大哥", "大姐", "阿姨", "主任", "书记", "医生", "律师", "会计", "科长", "局长", "所长", "队长", "专员",
+              "客服", "校长", "村长", "组长", "老汉", "老太", "总", "哥", "姐", "叔", "姨", "伯", "婶", "嫂", "爷",
+              "奶", "姓", "氏", "某")
+# everyday words that start with a surname's character and may stand before 在/说/被…
+_COMMON_WORDS = ("马上", "周末", "周日", "周一", "周二", "周三", "周四", "周五", "周六", "周边", "周围", "孙子", "孙女",
+                 "黄金", "金额", "余额", "任务", "付款", "高额", "高价", "高息", "方式", "方面", "白天", "夏天", "陆续",
+                 "许多", "曾经", "顾客", "程序", "江湖", "范围", "严重", "辛苦", "何时", "莫名", "钱款", "钱财", "常常",
+                 "常年", "宁愿", "宁可", "齐全", "易于", "温馨", "康复", "汤药", "田间", "石头", "龙头", "陈述", "夏季",
+                 "方便", "金融", "金钱", "熊孩")
+# words of every sentence, never part of a given name (钱都被骗走: not 钱都)
+_NOT_IN_NAME = set("的了着过都也就又还再已均共仅只才却并且或而被在说称将把从给对让向和与及等是有为因于这那其他她们个些每"
+                   "各该此不没未很太更最多次")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def full_names(text: str, known: Iterable[str] = ()) -> list[str]:
+    """The full names `text` seems to print, in order: each name of `known` it contains (two characters or
+    more, not 王某), and what the guess above finds."""
+    found: dict[int, str] = {}
+    for name in known:
+        if len(name) >= 2 and "某" not in name:
+            for m in re.finditer(re.escape(name), text):
+                found.setdefault(m.start(), name)
+    for i in range(len(text)):
+        name = _name_at(text, i)
+        if name and not any(start <= i < start + len(n) for start, n in found.items()):
+            found[i] = name
+    return list(dict.fromkeys(found[i] for i in sorted(found)))
+
+
+def _name_at(text: str, i: int) -> str | None:
+    if not (i == 0 or not _HAN.match(text[i - 1]) or text[:i].endswith(_BEFORE_NAME)):
+        return None
+    surname = next((d for d in DOUBLE_SURNAMES if text.startswith(d, i)), text[i] if text[i] in SURNAMES else None)
+    if surname is None or text.startswith(_COMMON_WORDS, i):
+        return None
+    start = i + len(surname)
+    for size in (1, 2):  # the shortest name a trigger follows
+        given = text[start:start + size]
+        if len(given) < size or not all(_HAN.match(c) and c not in _NOT_IN_NAME for c in given) \
+                or given.startswith(_NOT_GIVEN):
+            return None  # a longer one starts the same way
+        rest = text[start + size:].lstrip("”’」』")
+        if rest.startswith(_AFTER_NAME):
+            return surname + given
+    return None
+
+
+def _check_names(log: IncidentLog, shown: str, known: set[str]) -> None:
+    for item in log.items:
+        names = full_names(item.summary or "", known)
+        if names:
+            listed = ", ".join(f"{n} (an officer's name)" if n in known else n for n in names)
+            log.warnings.append(Problem(Location(shown, item.row),
+                                        f"简要案情 names {listed}: that looks like a full name",
+                                        "write 王某 style, as the README asks ("
+                                        + ", ".join(f"{n} → {_surname(n)}某" for n in names)
+                                        + "): the briefing is handed out and passed on"))
+    for warning in log.warnings:
+        _logger.warning("warning: %s", warning)
+
+
+def _surname(name: str) -> str:
+    return name[:2] if name.startswith(DOUBLE_SURNAMES) else name[0]
 
 
 def _type_index(cases: dict) -> dict[str, str]:
