@@ -110,12 +110,41 @@ def phone_error(value: str, service: bool = False) -> PhoneError | None:
     return PhoneError(f"'{value}' is not a phone number", hint)
 
 
+# The parts of a valid number, for printing it one way (format_phone).
+_MOBILE_PARTS = re.compile(r"^(?:\+?86[ -]?)?(?P<n>1[3-9]\d[ -]?\d{4}[ -]?\d{4})$")
+_LANDLINE_PARTS = re.compile(r"^(?:\+?86[ -]?\(?(?P<area86>10|2\d|[3-9]\d{2})\)?|\(?(?P<area>010|02\d|0[3-9]\d{2})\)?)"
+                             r"[ -]?(?P<local>[1-9]\d{2,3}[ -]?\d{4})(?:(?:-|转|ext\.?|x)(?P<ext>\d{1,6}))?$")
+
+
+def format_phone(value: str) -> str:
+    """A valid number as every product prints it, however it was typed: a mobile in the 3-4-4 groups people
+    read aloud (139 0000 3333), a landline as area code, dash, the local number unbroken and 转 before an
+    extension (0913-5212110, 010-87654321, 0913-5212110转801), a 400/800 number 400-123-4567, a short service
+    number as its digits (96110). +86 is left out: the numbers are dialled from within China. Any other text is
+    returned as normalize_phone gives it."""
+    text = normalize_phone(value)
+    if m := _MOBILE_PARTS.match(text):
+        n = _digits(m["n"])
+        return f"{n[:3]} {n[3:7]} {n[7:]}"
+    if m := _LANDLINE_PARTS.match(text):
+        area = m["area"] or "0" + m["area86"]
+        return f"{area}-{_digits(m['local'])}" + (f"转{m['ext']}" if m["ext"] else "")
+    if SERVICE_RE.match(text):
+        n = _digits(text)
+        return f"{n[:3]}-{n[3:6]}-{n[6:]}" if len(n) == 10 else n
+    return text
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
 def _phone(value: str | None) -> str | None:
     if value is None:
         return None
     if err := phone_error(value):
         raise err
-    return normalize_phone(value)
+    return format_phone(value)
 
 
 def _station_phone(value: str | None) -> str | None:
@@ -123,7 +152,7 @@ def _station_phone(value: str | None) -> str | None:
         return None
     if err := phone_error(value, service=True):
         raise err
-    return normalize_phone(value)
+    return format_phone(value)
 
 
 class SourceRef(Model):
@@ -224,12 +253,25 @@ class StationBanner(Model):
     audiences: dict[Slug, BannerText] = {}  # one audience's banner, over `text`
 
 
+def _period(value: str) -> str:
+    if len(value) > 20:
+        raise ValueError(f"has {len(value)} characters; at most 20 fit the briefing's header line")
+    return value
+
+
+class StationBriefing(Model):
+    """The station's incident briefing (`station: {briefing: {period: 2026年第三季度}}`): `period` is printed
+    instead of the calendar months the incidents cover."""
+    period: Annotated[Text, AfterValidator(_period)] | None = None
+
+
 class Station(Model):
     name: Text
     authority: Text | None = None
     phone: str | None = None
     address: Text | None = None
     banner: StationBanner | None = None
+    briefing: StationBriefing | None = None
 
     _check_phone = field_validator("phone")(_station_phone)
 
@@ -237,6 +279,16 @@ class Station(Model):
 class QRConfig(Model):
     url: Text = "tel:96110"
     caption: Text = "扫码拨打96110反诈专线"
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _tel_digits(cls, v):
+        """tel:139 0000 3333 as tel:13900003333: a phone's camera dials what the code holds, grouping and all."""
+        if isinstance(v, str) and v.strip()[:4].lower() == "tel:":
+            number = unicodedata.normalize("NFKC", v.strip()[4:])
+            if re.fullmatch(r"\+?[0-9 \-()\u2010-\u2015\u2212]*[0-9][0-9 \-()\u2010-\u2015\u2212]*", number):
+                return "tel:" + "+" * number.startswith("+") + re.sub(r"\D", "", number)
+        return v
 
     @field_validator("url")
     @classmethod

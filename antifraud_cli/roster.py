@@ -2,13 +2,18 @@
 
 Tolerated: a title row and blank rows above the header, Chinese or English column names, extra columns,
 merged cells (Excel), phone numbers stored as numbers, no id column (ids are made from the names in pinyin).
-Every problem is `file:row: message`, with the row number the spreadsheet shows, and all are reported at once.
+Optional columns carry what `officers:` and `units:` in antifraud.yaml can say: the officer's photo (a path
+relative to the roster) and own QR link, the village's 警务室 and its opening hours; each cell is checked as
+the YAML field is. Every problem is `file:row: message`, with the row number the spreadsheet shows, and all
+are reported at once.
 """
 from __future__ import annotations
 
 import bisect
 import csv
 import io
+import os
+import posixpath
 import re
 import unicodedata
 import zipfile
@@ -18,18 +23,28 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
+from . import photos
 from .errors import Location, Problem
-from .models import Officer, Unit, normalize_phone, phone_error
+from .models import Officer, OfficerQR, Text, Unit, format_phone, phone_error
 from .paths import display
 
 # Column -> the header names accepted for it (compared without spaces, case or bracket width).
 ROSTER_COLUMNS = {
     "unit_id": ("unit_id",),  # not "ID": offices use that for 身份证号
-    "unit_name": ("unit_name", "unit", "村", "社区", "村（社区）", "村名", "网格", "单位", "辖区", "警务室"),
+    "unit_name": ("unit_name", "unit", "村", "社区", "村（社区）", "村名", "网格", "单位", "辖区"),
     "name": ("name", "officer", "姓名", "民警", "社区民警", "责任民警", "包村民警"),
     "title": ("title", "职务", "职位", "职别"),
     "phone": ("phone", "电话", "联系电话", "手机", "手机号", "手机号码"),
+    # optional, as officers[].photo / officers[].qr.url and units[].office / units[].hours in antifraud.yaml
+    "photo": ("photo", "照片", "民警照片", "相片"),
+    "office": ("office", "警务室", "办公地点", "警务室地址", "办公地址"),  # 警务室 alone names the village
+    "hours": ("hours", "开放时间", "接待时间", "办公时间"),
+    "qr": ("qr", "二维码", "二维码链接", "微信", "微信二维码", "wechat"),
 }
+OFFICER_EXTRAS = ("photo", "qr")  # one value per officer, given on any of their rows
+UNIT_EXTRAS = ("office", "hours")  # one value per village
+QR_HINT = ("the link the officer's WeChat QR code holds (scan their 二维码名片 with another phone to read it: "
+           "https://u.wechat.com/…), or tel: and a number (tel:13800001111)")
 DEFAULT_TITLE = "社区民警"
 HEADER_SEARCH_ROWS = 30   # the header is among the first rows that have anything in them
 MAX_COLUMNS = 64          # a roster has a handful of columns; cells further right are never read
@@ -71,6 +86,8 @@ def load_roster(path: Path, root: Path | None = None, taken: AbstractSet[str] = 
     if problems:
         return Roster(problems=problems)
     roster = Roster()
+    project = Path(root) if root is not None else path.parent
+    folder = Path(os.path.relpath(path.parent, project)).as_posix()  # photos are named relative to the roster
     for index, (sheet_name, rows) in enumerate(sheets):
         found = find_header(rows)
         if found is None:
@@ -78,7 +95,7 @@ def load_roster(path: Path, root: Path | None = None, taken: AbstractSet[str] = 
         if index:
             roster.notes.append(Problem(Location(shown), f"roster read from sheet '{sheet_name}' (the first sheet "
                                         "has no header row)"))
-        _read_rows(rows, found, shown, taken, roster)
+        _read_rows(rows, found, shown, taken, roster, (project, "" if folder == "." else folder))
         return roster
     first = next((n for n, cells in (sheets[0][1] if sheets else []) if any(cells)), 1)
     roster.problems.append(Problem(Location(shown, first), "cannot find the roster's header row",
@@ -113,10 +130,15 @@ def find_header(rows: list[tuple[int, list[str]]], aliases: dict[str, str] | Non
     return None
 
 
-def _read_rows(rows, found, shown: str, taken: AbstractSet[str], roster: Roster) -> None:
+def _read_rows(rows, found, shown: str, taken: AbstractSet[str], roster: Roster,
+               photo_base: tuple[Path, str] = (Path("."), "")) -> None:
     start, columns, extra = found
+    columns = dict(columns)
     header_no, header_cells = rows[start]
     where = Location(shown, header_no)
+    if "unit_name" not in columns and "office" in columns \
+            and match_key(header_cells[columns["office"]]) == match_key("警务室"):
+        columns["unit_name"] = columns.pop("office")  # 警务室 and no 村 column: the 警务室 are the units
     if extra:
         roster.notes.append(Problem(where, "column(s) ignored: " + ", ".join(extra),
                                     "known columns: " + "; ".join("/".join(n) for n in ROSTER_COLUMNS.values())))
@@ -129,11 +151,22 @@ def _read_rows(rows, found, shown: str, taken: AbstractSet[str], roster: Roster)
             f"the header row names the columns, e.g. {EXAMPLE_HEADER}"))
         return
     has_units = "unit_name" in columns
+    if not has_units and any(c in columns for c in UNIT_EXTRAS):
+        named = [_label(c, header_cells, columns) for c in UNIT_EXTRAS if c in columns]
+        roster.problems.append(Problem(where, f"column{'s' * (len(named) > 1)} {', '.join(named)}: the 警务室 and "
+                                       "its hours belong to a village, and this roster has no village column",
+                                       "add a column naming each row's village (村（社区）), or leave these out"))
+        for c in UNIT_EXTRAS:
+            columns.pop(c, None)
     records = []  # (row number, {column: value})
     for row_no, cells in rows[start + 1:]:
         if not any(cells) or cells == header_cells:  # blank, or the header repeated on a printed page
             continue
         values = {c: (cells[j] if j < len(cells) else "") for c, j in columns.items()}
+        for c in sorted(OFFICER_EXTRAS + UNIT_EXTRAS, key=lambda c: columns.get(c, -1)):  # left to right
+            if values.get(c):
+                values[c] = _extra_cell(c, values[c], row_no, shown, photo_base, roster,
+                                        _label(c, header_cells, columns))
         records.append((row_no, values))
 
     # officers: one per name; the phone may be given on only one of their rows
@@ -159,7 +192,7 @@ def _read_rows(rows, found, shown: str, taken: AbstractSet[str], roster: Roster)
                 roster.problems.append(Problem(Location(shown, row_no),
                                                f"{_label('phone', header_cells, columns)}: {err}", err.hint))
                 continue
-            phones.setdefault(normalize_phone(v["phone"]), row_no)
+            phones.setdefault(format_phone(v["phone"]), row_no)  # 139 0000 3333 and 13900003333: one number
         first_row = its_rows[0][0]
         if len(phones) > 1:
             (a, ra), (b, rb) = list(phones.items())[:2]
@@ -170,6 +203,14 @@ def _read_rows(rows, found, shown: str, taken: AbstractSet[str], roster: Roster)
                                            f" for officer '{name}'", "every officer needs a phone number"))
         title = next((v.get("title") for _, v in its_rows if v.get("title")), "") or DEFAULT_TITLE
         officers[name] = {"row": first_row, "title": title, "phone": next(iter(phones), None), "units": []}
+        for c, what in (("photo", "photo"), ("qr", "QR link")):
+            given, clash = _one_value(its_rows, c)
+            if clash:
+                (a, ra), (b, rb) = clash
+                roster.problems.append(Problem(Location(shown, rb), f"officer '{name}' has two {what}s: {a} (row {ra}) "
+                                               f"and {b}", f"keep one {what} per officer"))
+            elif given:
+                officers[name][c] = given
 
     # units: one per id (or per name when there is no id); a village spanning two officers' rows is one unit
     units: dict[str, dict] = {}
@@ -201,29 +242,44 @@ def _read_rows(rows, found, shown: str, taken: AbstractSet[str], roster: Roster)
                 used.add(uid)
             unit = units.get(uid)
             if unit is None:
-                unit = units[uid] = {"row": row_no, "name": uname, "officers": []}
+                unit = units[uid] = {"row": row_no, "name": uname, "officers": [], "rows": []}
             elif unit["name"] != uname:
                 roster.problems.append(Problem(Location(shown, row_no), f"duplicate unit id '{uid}': row "
                                                f"{unit['row']} names it '{unit['name']}', this row '{uname}'",
                                                "give each village its own id"))
                 continue
+            unit["rows"].append((row_no, v))
             if v["name"] not in unit["officers"]:
                 unit["officers"].append(v["name"])
             if v["name"] in officers and uid not in officers[v["name"]]["units"]:
                 officers[v["name"]]["units"].append(uid)
+        for u in units.values():
+            for c in UNIT_EXTRAS:
+                given, clash = _one_value(u["rows"], c)
+                if clash:
+                    (a, ra), (b, rb) = clash
+                    label = _label(c, header_cells, columns)
+                    roster.problems.append(Problem(Location(shown, rb), f"village '{u['name']}' has two {label}: {a} "
+                                                   f"(row {ra}) and {b}", f"give each village one {label}"))
+                elif given:
+                    u[c] = given
     if roster.problems:
         roster.problems.sort(key=lambda p: p.location.line or 0)  # in the order of the sheet's rows
         return
     for uid, u in units.items():
-        unit = _make(Unit, roster, shown, u["row"], id=uid, name=u["name"], officer=u["officers"][0])
+        extras = {c: u[c][0] for c in UNIT_EXTRAS if c in u}
+        unit = _make(Unit, roster, shown, u["row"], id=uid, name=u["name"], officer=u["officers"][0], **extras)
         if unit:
-            unit.locate(shown, {(): u["row"], ("id",): u["row"], ("name",): u["row"], ("officer",): u["row"]})
+            unit.locate(shown, {(): u["row"], ("id",): u["row"], ("name",): u["row"], ("officer",): u["row"],
+                                **{(c,): u[c][1] for c in extras}})
             roster.units.append(unit)
     for name, o in officers.items():
+        extras = {c: o[c][0] for c in OFFICER_EXTRAS if c in o}
         officer = _make(Officer, roster, shown, o["row"], name=name, title=o["title"], phone=o["phone"],
-                        units=o["units"])
+                        units=o["units"], **extras)
         if officer:
-            officer.locate(shown, {(): o["row"], ("name",): o["row"], ("phone",): o["row"], ("units",): o["row"]})
+            officer.locate(shown, {(): o["row"], ("name",): o["row"], ("phone",): o["row"], ("units",): o["row"],
+                                   **{(c,): o[c][1] for c in extras}})
             roster.officers.append(officer)
 
 
@@ -239,6 +295,66 @@ def _make(model, roster: Roster, shown: str, row_no: int, **values):
             fld = ".".join(map(str, err["loc"])) or "row"
             roster.problems.append(Problem(Location(shown, row_no), f"{fld}: {text}"))
         return None
+
+
+def _extra_cell(column: str, value: str, row_no: int, shown: str, photo_base: tuple[Path, str], roster: Roster,
+                label: str):
+    """A photo, office, hours or QR cell checked as its antifraud.yaml field is: the value for the model (a
+    photo as the project names it, a QR link as an OfficerQR), or "" with the problem recorded."""
+    from pydantic import ValidationError
+
+    where = Location(shown, row_no)
+    try:
+        text = _text_adapter().validate_python(value)
+        if column == "qr":
+            qr = OfficerQR(url=text)
+            qr.locate(shown, {(): row_no, ("url",): row_no})
+            return qr
+        if column == "photo":
+            if text.startswith("=") or "DISPIMG" in text:
+                roster.problems.append(Problem(where, f"column {label}: a picture pasted into the cell cannot be read",
+                                               "save each photo as a file (JPEG or PNG) beside the roster, e.g. "
+                                               "photos/liming.jpg, and type its path in the cell"))
+                return ""
+            folder, name = photo_base[1], text.replace("\\", "/")
+            name = posixpath.normpath(f"{folder}/{name}") if folder else name
+            photos.check(photo_base[0], name)
+            return name
+        return text
+    except ValidationError as e:
+        err = e.errors()[0]
+        roster.problems.append(Problem(where, f"column {label}: " + err["msg"].removeprefix("Value error, "),
+                                       QR_HINT if column == "qr" else None))
+    except photos.PhotoError as e:
+        roster.problems.append(Problem(where, f"column {label}: {e}", e.hint))
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _text_adapter():
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Text)
+
+
+def _one_value(rows, column: str) -> tuple[tuple | None, tuple | None]:
+    """((value, row), None): the one value `column` has over `rows` (it may be given on only one of them), or
+    (None, None) when none does; (None, ((first, row), (second, row))) when two rows give different values."""
+    found = None
+    for row_no, v in rows:
+        value = v.get(column)
+        if not value:
+            continue
+        if found is None:
+            found = (value, row_no)
+        elif _shown(value) != _shown(found[0]):
+            return None, ((_shown(found[0]), found[1]), (_shown(value), row_no))
+    return found, None
+
+
+def _shown(value) -> str:
+    """A cell's value as messages show it (an OfficerQR as its link)."""
+    return value.url if isinstance(value, OfficerQR) else str(value)
 
 
 def _label(column: str, header_cells: list[str], columns: dict[str, int]) -> str:

@@ -146,7 +146,7 @@ units:
     result = build(root, "-a", "elderly", "-p", "card")
     assert result.exit_code == 0, result.output
     text = "".join(page_text(root / "dist/dongguan/elderly/card.pdf"))
-    assert "李明" in text and "13800001111" in text and "东关村" in text
+    assert "李明" in text and "138 0000 1111" in text and "东关村" in text
     assert "<b>新城</b>{{ x }}派出所" in text
 
 

@@ -174,7 +174,8 @@ def test_an_officer_with_two_phone_numbers(make_project):
     csv_text = "村,姓名,电话\n东关村,李明,13800001111\n西关村,李明,\n南街,李明,13800009999\n"
     root = make_project({"antifraud.yaml": config("officers.csv"), "officers.csv": csv_text})
     (msg,) = problems(root)
-    assert msg.startswith("officers.csv:4: officer '李明' has two phone numbers: 13800001111 (row 2) and 13800009999")
+    assert msg.startswith("officers.csv:4: officer '李明' has two phone numbers: 138 0000 1111 (row 2) and "
+                          "138 0000 9999")
 
 
 # ---------- XLSX
@@ -193,8 +194,8 @@ def test_xlsx_as_an_office_saves_it(make_project):
     assert [(u.id, u.name, u.officer) for u in project.units] == [
         ("dongguancun", "东关村", "李明"), ("xiguancun", "西关村", "李明"), ("nanjieshequ", "南街社区", "王芳")]
     li, wang = project.officers
-    assert (li.phone, li.title, li.units) == ("13800001111", "社区民警", ["dongguancun", "xiguancun"])
-    assert (wang.phone, wang.title) == ("13800002222", "社区民警")  # no .0, and the default title
+    assert (li.phone, li.title, li.units) == ("138 0000 1111", "社区民警", ["dongguancun", "xiguancun"])
+    assert (wang.phone, wang.title) == ("138 0000 2222", "社区民警")  # no .0, and the default title
     assert [str(n).split("\n")[0] for n in project.notes] == ["officers.xlsx:3: column(s) ignored: 序号, 备注"]
 
 
@@ -237,7 +238,7 @@ def test_xlsx_number_formats_and_data_on_the_second_sheet(tmp_path):
     book.save(tmp_path / "r.xlsx")
     roster = load_roster(tmp_path / "r.xlsx", tmp_path)
     assert roster.problems == []
-    assert [o.phone for o in roster.officers] == ["0913-5212110", "13800002200"]
+    assert [o.phone for o in roster.officers] == ["0913-5212110", "138 0000 2200"]
     assert [str(n) for n in roster.notes] == ["r.xlsx: roster read from sheet '名单' (the first sheet has no header row)"]
 
 
@@ -251,11 +252,11 @@ def test_cards_built_from_an_office_xlsx_carry_its_officers(make_project, run, m
     west = "".join(page_text(root / "dist/xiguancun/elderly/card.pdf"))
     south = "".join(page_text(root / "dist/nanjieshequ/elderly/card.pdf"))
     for text in (east, west):
-        assert "李明" in text and "13800001111" in text and "王芳" not in text
-    assert "王芳" in south and "13800002222" in south and "李明" not in south
+        assert "李明" in text and "138 0000 1111" in text and "王芳" not in text
+    assert "王芳" in south and "138 0000 2222" in south and "李明" not in south
     listed = run(root, "list", "units")
     assert listed.exit_code == 0
-    assert listed.output.splitlines()[0].split() == ["dongguancun", "东关村", "李明", "13800001111"]
+    assert listed.output.splitlines()[0].split() == ["dongguancun", "东关村", "李明", "138", "0000", "1111"]
 
 
 # ---------- phone numbers (rosters and antifraud.yaml alike)
@@ -351,3 +352,208 @@ def test_init_where_nothing_can_be_written_is_a_clean_error(tmp_path, run):
     assert [p.name for p in (tmp_path / "half").iterdir()] == [".github"]  # the files written before it are gone
     result = run(tmp_path, "init", "afile")
     assert result.exit_code == 2 and "is a file" in result.output
+
+
+# ---------- photo, 警务室, 开放时间 and the officer's own QR link (issue 22)
+
+def portrait_jpeg(w: int = 600, h: int = 800) -> bytes:
+    """A stand-in portrait, big enough for the A4 board (48 x 64 mm at 150 dpi needs 284 x 378 px)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (w, h), (215, 228, 240))
+    d = ImageDraw.Draw(img)
+    d.ellipse([w * 0.3, h * 0.18, w * 0.7, h * 0.52], fill=(230, 190, 160))
+    d.rectangle([w * 0.15, h * 0.6, w * 0.85, h], fill=(20, 40, 110))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def image_count(pdf) -> int:
+    from pypdf import PdfReader
+
+    return sum(1 for page in PdfReader(str(pdf)).pages
+               for ref in (page["/Resources"].get("/XObject") or {}).values()
+               if ref.get_object().get("/Subtype") == "/Image")
+
+
+BOARD_ROSTER = ("新城派出所社区民警联系表,,,,,,\n"
+                "村（社区）,姓名,联系电话,照片,警务室,开放时间,二维码\n"
+                "东关村,李明,139-0000-3333,photos/liming.jpg,东关村村委会一楼,每周一、三、五上午,"
+                "https://u.wechat.com/kLiMing\n"
+                "西关村,李明,13900003333,,,,\n"  # the same number typed another way: one number
+                "南街社区,王芳,0913 5212119,,南街社区服务中心,工作日上午,\n")
+
+
+def test_roster_columns_for_photo_office_hours_and_qr_reach_the_models(make_project):
+    root = make_project({"antifraud.yaml": config("officers.csv"), "officers.csv": BOARD_ROSTER,
+                         "photos/liming.jpg": portrait_jpeg()})
+    project = load_project(root)
+    assert project.notes == []  # every column is known
+    li, wang = project.officers
+    assert (li.photo, li.qr.url, li.qr.caption) == ("photos/liming.jpg", "https://u.wechat.com/kLiMing", "扫码加民警微信")
+    assert li.phone == "139 0000 3333" and li.units == ["dongguancun", "xiguancun"]
+    assert (wang.photo, wang.qr, wang.phone) == (None, None, "0913-5212119")
+    east, west, south = project.units
+    assert (east.office, east.hours) == ("东关村村委会一楼", "每周一、三、五上午")
+    assert (west.office, west.hours) == (None, None)
+    assert (south.office, south.hours) == ("南街社区服务中心", "工作日上午")
+    assert li.where("photo").line == 3 and east.where("office").line == 3  # the row the spreadsheet shows
+
+
+@pytest.mark.parametrize("header", ["unit,name,phone,photo,office,hours,qr",
+                                    "村,民警,手机,民警照片,办公地点,接待时间,二维码链接",
+                                    "社区,责任民警,手机号码,照片,警务室地址,办公时间,微信"])
+def test_xlsx_roster_with_the_new_columns_in_english_and_chinese(tmp_path, header):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos/li.jpg").write_bytes(portrait_jpeg())
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(header.split(","))
+    sheet.append(["东关村", "李明", 13900003333, "photos/li.jpg", "东关村村委会一楼", "每周一上午", "tel:139-0000-3333"])
+    book.save(tmp_path / "r.xlsx")
+    roster = load_roster(tmp_path / "r.xlsx", tmp_path)
+    assert roster.problems == [] and roster.notes == []
+    (li,) = roster.officers
+    (east,) = roster.units
+    assert (li.photo, li.phone, east.office, east.hours) == ("photos/li.jpg", "139 0000 3333", "东关村村委会一楼", "每周一上午")
+    assert li.qr.url == "tel:13900003333"  # a tel: payload is digits only, whatever the cell's grouping
+
+
+def test_photo_paths_are_relative_to_the_roster(make_project):
+    roster = "村,姓名,电话,照片\n东关村,李明,13900003333,照片/李明.jpg\n"
+    root = make_project({"antifraud.yaml": config("名单/officers.csv"), "名单/officers.csv": roster,
+                         "名单/照片/李明.jpg": portrait_jpeg()})
+    (li,) = load_project(root).officers
+    assert li.photo == "名单/照片/李明.jpg"  # as the project names it: the board finds it from the project folder
+
+
+def test_警务室_alone_is_still_the_village_column(make_project):
+    root = make_project({"antifraud.yaml": config("officers.csv"),
+                         "officers.csv": "警务室,姓名,电话\n东关警务室,李明,13900003333\n"})
+    (unit,) = load_project(root).units
+    assert (unit.name, unit.office) == ("东关警务室", None)
+
+
+def test_office_or_hours_without_a_village_column_is_an_error(make_project):
+    root = make_project({"antifraud.yaml": config("officers.csv"),
+                         "officers.csv": "姓名,手机,办公地点,开放时间\n李明,13900003333,东关村村委会,每周一\n"})
+    (msg,) = problems(root)
+    assert msg.startswith("officers.csv:1: columns 办公地点, 开放时间: the 警务室 and its hours belong to a village")
+
+
+def test_bad_photo_office_hours_and_qr_cells_are_named_by_row_and_column_at_once(make_project, tmp_path):
+    (tmp_path / "outside.jpg").write_bytes(portrait_jpeg())
+    csv_text = ("村,姓名,电话,照片,警务室,开放时间,二维码\n"
+                "东关村,李明,13900003333,photos/nobody.jpg,,,\n"
+                "西关村,王芳,13900004444,../outside.jpg,,,wangfang_wx\n"
+                "南街,赵强,13900005555,photos/notes.txt,南街\x07社区,,\n"
+                "北关村,孙丽,13900006666,photos/sun.jpg,北关村委会,,\n"
+                "北关村,周勇,13900007777,,北关小学旁,,\n"
+                "南关村,孙丽,,photos/sun2.jpg,,,\n"
+                "上关村,吴刚,13900008888,photos/small.jpg,,每周一\u202e上午,\n")
+    root = make_project({"antifraud.yaml": config("officers.csv"), "officers.csv": csv_text,
+                         "photos/notes.txt": "not a photo", "photos/sun.jpg": portrait_jpeg(),
+                         "photos/sun2.jpg": portrait_jpeg(), "photos/small.jpg": portrait_jpeg(60, 80)})
+    msgs = problems(root)
+    firsts = [m.split("\n")[0] for m in msgs]
+    assert firsts == [
+        "officers.csv:2: column 照片: photo 'photos/nobody.jpg' not found",
+        "officers.csv:3: column 照片: '../outside.jpg' is outside the project folder",
+        "officers.csv:3: column 二维码: 'wangfang_wx' is not a tel:, https:// or weixin:// link",
+        "officers.csv:4: column 照片: photo 'photos/notes.txt' cannot be read as an image",
+        "officers.csv:4: column 警务室: control character U+0007 is not allowed in printed text",
+        "officers.csv:6: village '北关村' has two 警务室: 北关村委会 (row 5) and 北关小学旁",
+        "officers.csv:7: officer '孙丽' has two photos: photos/sun.jpg (row 5) and photos/sun2.jpg",
+        "officers.csv:8: column 开放时间: character U+202E (right-to-left override) is not allowed in printed text",
+    ], msgs
+    assert "hint: put the photo in the project folder or fix the path" in msgs[0]
+    assert "hint:" in msgs[2] and "u.wechat.com" in msgs[2]  # what a QR link looks like
+    # the resolution is checked where the printed size is known, as for a photo in antifraud.yaml
+
+
+def test_a_picture_pasted_into_an_excel_cell_says_what_to_do(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["村", "姓名", "电话", "照片"])
+    sheet.append(["东关村", "李明", "13900003333", '=DISPIMG("ID_0A1B2C",1)'])
+    sheet["D2"].data_type = "s"  # the text WPS keeps for a picture put into a cell (嵌入单元格图片)
+    book.save(tmp_path / "r.xlsx")
+    (problem,) = load_roster(tmp_path / "r.xlsx", tmp_path).problems
+    assert str(problem).startswith("r.xlsx:2: column 照片: a picture pasted into the cell cannot be read")
+    assert "photos/" in problem.hint
+
+
+def test_a_board_built_from_a_roster_shows_photo_office_hours_and_qr(make_project, run):
+    root = make_project({"antifraud.yaml": config("officers.csv"), "officers.csv": BOARD_ROSTER,
+                         "photos/liming.jpg": portrait_jpeg()})
+    result = run(root, "build", "-p", "contact-board", "-j", "1")
+    assert result.exit_code == 0, result.output
+    from pdfcheck import decode_qr
+
+    east, west, south = (root / f"dist/{u}/contact-board.pdf" for u in ("dongguancun", "xiguancun", "nanjieshequ"))
+    text = page_text(east)[0]
+    for shown in ("李明", "139 0000 3333", "警务室：东关村村委会一楼", "开放时间：每周一、三、五上午", "东关村、西关村"):
+        assert shown in text, shown
+    assert image_count(east) == 1 and image_count(west) == 1 and image_count(south) == 0
+    assert decode_qr(east, 0) == ["https://u.wechat.com/kLiMing"]  # the officer's own, over the station's
+    south_text = page_text(south)[0]
+    assert "0913-5212119" in south_text and "警务室：南街社区服务中心" in south_text and "开放时间：工作日上午" in south_text
+
+
+# ---------- one grouping for every phone
+
+@pytest.mark.parametrize("typed, printed", [
+    ("13900003333", "139 0000 3333"), ("139 0000 3333", "139 0000 3333"), ("139-0000-3333", "139 0000 3333"),
+    ("+86 139 0000 3333", "139 0000 3333"), ("８６１３９００００３３３３", "139 0000 3333"),
+    ("１３９００００３３３３", "139 0000 3333"), ("0913-5212110", "0913-5212110"), ("0913 5212110", "0913-5212110"),
+    ("(0913)5212110", "0913-5212110"), ("（0913）5212110", "0913-5212110"), ("09135212110", "0913-5212110"),
+    ("+86 913 5212110", "0913-5212110"), ("010 8765 4321", "010-87654321"), ("021-8765-4321", "021-87654321"),
+    ("0913-5212110-801", "0913-5212110转801"), ("0913-5212110转801", "0913-5212110转801"),
+    ("0913-5212110x801", "0913-5212110转801"), ("+86 10 8765 4321", "010-87654321"),
+])
+def test_phones_print_in_one_grouping(typed, printed):
+    import re
+
+    from antifraud_cli.models import Officer, format_phone
+    from antifraud_cli.speech import digit_string, spoken
+
+    assert format_phone(typed) == printed
+    assert Officer(name="李明", phone=typed).phone == printed
+    # read aloud digit by digit (1 as 幺), a pause between the groups: every digit, none said as a quantity
+    assert re.sub("[，转]", "", spoken(printed)) == digit_string(printed)
+
+
+def test_station_service_numbers_keep_their_form():
+    from antifraud_cli.models import format_phone
+
+    assert format_phone("96110") == "96110" and format_phone("110") == "110" and format_phone("95588") == "95588"
+    assert format_phone("4001234567") == "400-123-4567" == format_phone("400 123 4567")
+
+
+def test_a_built_card_and_board_read_back_in_the_one_grouping(make_project, run):
+    from pdfcheck import decode_qr
+
+    yaml = ('station: {name: 新城派出所, phone: "0913 5212110"}\n'
+            'officers:\n  - {name: 李明, phone: "139-0000-3333", units: [dongguan], '
+            'qr: {url: "tel:139 0000 3333", caption: 扫码给民警打电话}}\n'
+            "units:\n  - {id: dongguan, name: 东关村, officer: 李明}\n")
+    root = make_project({"antifraud.yaml": yaml})
+    result = run(root, "build", "-a", "elderly", "-p", "card", "-p", "contact-board", "-j", "1")
+    assert result.exit_code == 0, result.output
+    card = "".join(page_text(root / "dist/dongguan/elderly/card.pdf"))
+    board = page_text(root / "dist/dongguan/contact-board.pdf")[0]
+    for text in (card, board):
+        assert "139 0000 3333" in text and "0913-5212110" in text
+        assert "139-0000-3333" not in text and "0913 5212110" not in text
+    assert decode_qr(root / "dist/dongguan/contact-board.pdf", 0) == ["tel:13900003333"]  # digits only
+
+
+def test_every_tel_qr_link_holds_digits_only(make_project):
+    yaml = STATION + ('qr: {url: "tel:0913-5212110", caption: 扫码拨打值班电话}\n'
+                      'officers:\n  - {name: 李明, phone: "13900003333", qr: {url: "tel:(139) 0000-3333"}}\n')
+    project = load_project(make_project({"antifraud.yaml": yaml}))
+    assert project.qr.url == "tel:09135212110" and project.officers[0].qr.url == "tel:13900003333"
+    assert "is not a tel:" in problems(make_project({"antifraud.yaml": yaml.replace("(139)", "(13x)")}, name="bad"))[0]
