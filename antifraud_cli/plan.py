@@ -2,6 +2,13 @@
 
 What a product is built per, its sizes and its case count come from its spec (products.py); the
 fingerprint of a job is made later, from what compose gives the renderer (compose.fingerprint).
+
+Per village (unit) is built only what a village changes: its officer, its name. A product whose print does not
+depend on the village is `per: station` in its spec (the banner, the scripts read aloud, the bank checklist),
+and an audience whose readers are the station's rather than a village's (STATION_AUDIENCES) gets every product
+once for the station. Such outputs go to `OUT/<audience>/<file>` (`OUT/<file>` for a product made for the one
+audience its spec names) and are recorded in the manifest with no unit; `-u` asks for them per village
+instead (a village's briefing).
 """
 from __future__ import annotations
 
@@ -12,6 +19,12 @@ from .errors import AntifraudError, Location, Problem, UsageError
 from .loader import Project
 from .models import Unit
 from .select import select_cases
+
+# Audiences whose readers work for the whole township, not in one village: the counters of the banks and
+# credit unions at the township's seat. Their kit is built once for the station, with the station's duty phone
+# rather than one village's officer. Like any audience they are in a build without `-a` unless
+# `defaults.audiences` leaves them out (as the project `antifraud init` writes does: `-a bank-staff`).
+STATION_AUDIENCES = frozenset({"bank-staff"})
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,7 @@ def officer_ids(project: Project) -> dict[str, object]:
 def _variants(project: Project, spec, aid: str, folder: list[str]) -> list[dict]:
     """The outputs one (product, unit, audience) makes: usually one; one per officer, or one sheet of many."""
     stem, ext = spec.filename.rsplit(".", 1)
-    base = folder + ([aid] if spec.per == "audience" else [])
+    base = folder + ([aid] if spec.each_audience else [])
     if spec.cells == "units" and project.units:
         return [{"path": "/".join(base + [spec.filename]), "cells": tuple((u.id, None) for u in project.units)}]
     if project.units or not project.officers or not (spec.each_officer or spec.cells == "officers"):
@@ -102,11 +115,11 @@ def make_jobs(project: Project, audiences: list[str], products: list[str], units
     for pid in product_ids:
         spec = project.products[pid]
         size = (defaults.size_for(pid) if defaults else None) or spec.default_size
-        for unit in _places(project, spec, unit_list, by_unit=bool(units)):
-            folder = [unit.id] if unit else []
-            for aid in _audience_ids(spec, audience_ids, asked):
-                count = case_count(project, aid, pid)
-                cases = tuple(c.id for c in select_cases(project, aid, count, day)) if count else ()
+        for aid in _audience_ids(spec, audience_ids, asked):
+            count = case_count(project, aid, pid)
+            cases = tuple(c.id for c in select_cases(project, aid, count, day)) if count else ()
+            for unit in _places(project, spec, aid, unit_list, by_unit=bool(units)):
+                folder = [unit.id] if unit else []
                 for variant in _variants(project, spec, aid, folder):
                     jobs.append(Job(aid, pid, unit.id if unit else None, cases, size, **variant))
     return sorted(jobs, key=lambda j: j.path)
@@ -114,8 +127,8 @@ def make_jobs(project: Project, audiences: list[str], products: list[str], units
 
 def _audience_ids(spec, chosen: list[str], asked: bool) -> list[str]:
     """The audiences one product is built for: `-a`, else the spec's `default_audiences` (the home-visit
-    letter: the elderly), else the kit's (`defaults.audiences` or all)."""
-    if spec.per != "audience":
+    letter: the elderly), else the kit's (`defaults.audiences` or all); or the one its spec names."""
+    if not spec.each_audience:
         return [spec.audience]
     return list(spec.default_audiences) if spec.default_audiences and not asked else chosen
 
@@ -126,24 +139,27 @@ def existing_outputs(project: Project) -> set[str]:
     units: list[Unit | None] = list(project.units) or [None]
     out: set[str] = set()
     for spec in project.products.values():
-        places = _places(project, spec, units, by_unit=False)
-        if spec.per == "station":  # a station product may also have been built per unit (-u)
-            places += _places(project, spec, units, by_unit=True)
-        if spec.per == "audience":
-            aids = list(project.audiences)
-        else:
-            assert spec.audience is not None  # ProductSpec's validator: a product not per audience names one
-            aids = [spec.audience]
-        for unit in places:
-            for aid in aids:
+        aids = list(project.audiences) if spec.each_audience else [spec.audience]
+        for aid in aids:
+            assert aid is not None  # ProductSpec's validator: a product not built for each audience names one
+            places = _places(project, spec, aid, units, by_unit=False)
+            if _for_the_station(spec, aid):  # it may also have been built per unit (-u)
+                places += _places(project, spec, aid, units, by_unit=True)
+            for unit in places:
                 out.update(v["path"] for v in _variants(project, spec, aid, [unit.id] if unit else []))
     return out
 
 
-def _places(project: Project, spec, units: list, by_unit: bool) -> list:
-    """The units one product is built for: each of `units`; or once (None) for a station product (unless
-    `-u` asked for units: `by_unit`) and for a sheet holding every unit's card."""
-    once = not by_unit if spec.per == "station" else spec.cells == "units" and bool(project.units)
+def _for_the_station(spec, aid: str) -> bool:
+    """Built once for the station, not per village: a `per: station` product, and every product built per
+    audience for an audience of the station's (the bank counters)."""
+    return spec.per == "station" or (spec.per == "audience" and aid in STATION_AUDIENCES)
+
+
+def _places(project: Project, spec, aid: str, units: list, by_unit: bool) -> list:
+    """The units one product is built for, for audience `aid`: each of `units`; or once (None) for what is
+    built for the station (unless `-u` asked for units: `by_unit`) and for a sheet holding every unit's card."""
+    once = not by_unit if _for_the_station(spec, aid) else spec.cells == "units" and bool(project.units)
     return [None] if once else list(units)
 
 

@@ -94,10 +94,11 @@ class ProductSpec(Model):
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.per != "audience" and self.audience is None:
-            raise ValueError(f"a product built per {self.per} needs `audience:` (whose palette and voice it uses)")
-        if self.per != "audience" and self.default_audiences:
-            raise ValueError(f"`default_audiences` is for products built per audience, not per {self.per}")
+        if self.per == "unit" and self.audience is None:
+            raise ValueError("a product built per unit needs `audience:` (whose palette and voice it uses)")
+        if not self.each_audience and self.default_audiences:
+            raise ValueError(f"`default_audiences` is for products built for each audience, not for the one "
+                             f"`audience: {self.audience}` names")
         if self.format != "txt" and not self.sizes:
             raise ValueError(f"a {self.format} product needs at least one size under `sizes:`")
         if self.format == "txt" and self.sizes:
@@ -113,6 +114,13 @@ class ProductSpec(Model):
         if self.file is not None and not self.file.endswith("." + self.format):
             raise ValueError(f"file '{self.file}' does not end in .{self.format}")
         return self
+
+    @property
+    def each_audience(self) -> bool:
+        """Built for each audience, into its folder (`OUT/[unit/]<audience>/`): `per: audience`, or `per: station`
+        without `audience:` (once for the station, for each audience: the banner, the scripts read aloud).
+        Otherwise built for the one audience `audience:` names, with no audience folder."""
+        return self.per == "audience" or self.audience is None
 
     @property
     def filename(self) -> str:

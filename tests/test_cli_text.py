@@ -151,7 +151,9 @@ def test_init_writes_the_defaults_the_readme_documents_and_they_build(tmp_path):
     written = yaml.safe_load((tmp_path / "station/antifraud.yaml").read_text(encoding="utf-8"))
     example = re.search(r"^defaults: (\{.*\})\s", readme_section("A project"), re.M)
     assert example, "the README's antifraud.yaml example has a defaults line"
-    assert written["defaults"] == yaml.safe_load(example.group(1)) == {"sizes": {"poster": "A3"}}
+    assert written["defaults"]["sizes"] == yaml.safe_load(example.group(1))["sizes"] == {"poster": "A3"}
+    # and the audiences its villages have, without the bank counters' (issue 22; tests/test_plan.py)
+    assert "elderly" in written["defaults"]["audiences"] and "bank-staff" not in written["defaults"]["audiences"]
     station = tmp_path / "station"
     built = invoke(station, "build", "-a", "elderly", "-p", "poster", "-u", "dongguancun", "-j", "1")
     assert built.exit_code == 0, built.output

@@ -67,10 +67,11 @@ def test_preview_thumbnails_every_page_and_groups_by_unit_then_audience(built):
     result = invoke(built, "preview")
     assert result.exit_code == 0, result.output
     outputs = json.loads((out / "manifest.json").read_text())["outputs"]
-    assert len(outputs) == 2 * 2 * 4 and "previewed 16, unchanged 0" in result.output
+    # the banner does not depend on the village: once per audience for the station (issue 22)
+    assert len(outputs) == 2 * 2 * 3 + 2 and "previewed 14, unchanged 0" in result.output
     page = read_gallery(out)
     # a thumbnail per page: the leaflet has two, the others one; every one a real PNG
-    assert len(page.images) == 2 * 2 * 5
+    assert len(page.images) == 2 * 2 * 4 + 2
     for src in page.images:
         with Image.open(out / src) as image:
             assert image.format == "PNG" and max(image.size) == 360
@@ -81,7 +82,8 @@ def test_preview_thumbnails_every_page_and_groups_by_unit_then_audience(built):
     from antifraud_cli.loader import load_project
 
     names = [("h3", load_project(built).audiences[a].name) for a in ("elderly", "students")]
-    assert page.headings == [("h2", "东关村（dongguan）"), *names, ("h2", "西关村（xiguan）"), *names]
+    assert page.headings == [("h2", "全镇通用（不分村社）"), *names,
+                             ("h2", "东关村（dongguan）"), *names, ("h2", "西关村（xiguan）"), *names]
     text = (out / "index.html").read_text(encoding="utf-8")
     assert "横幅（banner）" in text and "5000x700, 5000×700 mm" not in text and "5000×700 mm" in text
     assert "1080×2400 px" in text and "<script" not in text and "http" not in text  # offline, no framework
@@ -89,23 +91,23 @@ def test_preview_thumbnails_every_page_and_groups_by_unit_then_audience(built):
 
 def test_preview_renders_only_what_changed(built):
     out = built / "dist"
-    assert "previewed 16, unchanged 0" in invoke(built, "preview").output
+    assert "previewed 14, unchanged 0" in invoke(built, "preview").output
     thumbs = out / "_preview"
-    banner_thumb = thumbs / "dongguan/elderly/banner.pdf.p1.png"
+    banner_thumb = thumbs / "elderly/banner.pdf.p1.png"
     stamp = banner_thumb.stat().st_mtime_ns
     index = (out / "index.html").read_bytes()
-    assert "previewed 0, unchanged 16" in invoke(built, "preview").output
+    assert "previewed 0, unchanged 14" in invoke(built, "preview").output
     assert (out / "index.html").read_bytes() == index
 
     # a new QR caption changes the posters, leaflets and WeChat images; the banners print no QR code
     write_files(built, {"antifraud.yaml": STATION + UNITS + "qr: {caption: 扫码拨打新城派出所值班电话}\n"})
     assert invoke(built, "build", "-a", "elderly", "-a", "students", *PRODUCTS, "-j", "2").exit_code == 0
     result = invoke(built, "preview")
-    assert "previewed 12, unchanged 4" in result.output, result.output
+    assert "previewed 12, unchanged 2" in result.output, result.output
     assert banner_thumb.stat().st_mtime_ns == stamp
     # a thumbnail deleted by hand is made again
     banner_thumb.unlink()
-    assert "previewed 1, unchanged 15" in invoke(built, "preview").output and banner_thumb.is_file()
+    assert "previewed 1, unchanged 13" in invoke(built, "preview").output and banner_thumb.is_file()
 
 
 def test_preview_without_a_build_is_a_located_error(make_project):
@@ -151,7 +153,7 @@ def test_the_gallery_in_headless_chromium(built, tmp_path):
                                  (out / "_check.html").as_uri()],
                          capture_output=True, text=True, timeout=180, check=True).stdout
     result = json.loads(dom.split('<pre id="result">', 1)[1].split("</pre>", 1)[0])
-    assert len(result["images"]) == 20 and len(result["links"]) >= 16 * 3
+    assert len(result["images"]) == 18 and len(result["links"]) >= 14 * 3
     assert [src for src, width in result["images"] if width <= 0] == []  # every image loaded
     assert [href for href, ok in result["links"] if ok is not True] == []  # every link resolves
     assert result["control"] == [0, False]  # the checks do catch a broken image and a broken link

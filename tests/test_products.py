@@ -267,9 +267,9 @@ def test_every_officer_gets_a_card_when_the_project_has_no_units(make_project):
     cards = sorted(p.name for p in (root / "dist/elderly").glob("card*.pdf"))
     assert cards == ["card-liming.pdf", "card-sheet.pdf", "card-wangfang.pdf"]
     li = page_text(root / "dist/elderly/card-liming.pdf")[0]
-    assert "李明" in li and "13800001111" in li and "王芳" not in li and "社区民警：" not in li
+    assert "李明" in li and "138 0000 1111" in li and "王芳" not in li and "社区民警：" not in li
     sheet = page_text(root / "dist/elderly/card-sheet.pdf")[0]
-    assert sheet.count("李明") == 1 and sheet.count("13800002222") == 1  # one cell each, not repeated
+    assert sheet.count("李明") == 1 and sheet.count("138 0000 2222") == 1  # one cell each, not repeated
 
     # one officer: the plain card carries them; no officer at all: the hand-written card with blank lines
     write_files(root, {"antifraud.yaml": STATION + 'officers:\n  - {name: 李明, phone: "13800001111"}\n'})
