@@ -100,7 +100,7 @@ def load_project(root: Path | None = None) -> Project:
     _check_photos(root, officers, problems, files)
     _check_references(cases, audiences, config, units, officers, problems)
     _check_spoken(cases, problems)
-    incidents = _load_incidents(root, config, cases, units, problems, files)
+    incidents = _load_incidents(root, config, cases, units, [o.name for o in officers], problems, files)
     template_dirs = [d for d in (root / "templates", builtin_dir("templates")) if d.is_dir()]
     _check_products(products, audiences, cases, config, template_dirs, problems)
     problems.raise_if_any()
@@ -248,13 +248,14 @@ def _project_file(root: Path, config, field: str, problems: ProblemList) -> Path
     return None
 
 
-def _load_incidents(root: Path, config, cases, units, problems: ProblemList, files: list[Path]):
+def _load_incidents(root: Path, config, cases, units, people: list[str], problems: ProblemList, files: list[Path]):
+    """The area's incident log; a summary naming one of `people` (the officers) in full is warned about."""
     if not config or not config.incidents:
         return None
     path = _project_file(root, config, "incidents", problems)
     if path is not None:
         files.append(path)
-        log = load_incidents(path, root, cases, units)
+        log = load_incidents(path, root, cases, units, people)
         problems.extend(log.problems)
         return log
     return None

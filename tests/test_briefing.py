@@ -239,3 +239,23 @@ def test_the_type_chart_always_shows_the_types_in_season(make_project):
     assert len(bars) == 9 and sum(int(n) for _, n in bars) == 17
     assert "另有1类共2起，未画出" in chart  # 17 + 2 = 19
     assert "1月" in chart and "高发季" in chart  # why a bar of 1 is shown: the note says it
+
+
+def test_an_officer_named_in_a_summary_is_a_warning_even_without_a_unit_of_their_own(make_project):
+    """The officers the project lists (not only each unit's own) are names the tool knows: a summary that names
+    one in full is a warning, whatever follows the name."""
+    from antifraud_cli.loader import load_project
+
+    config = STATION + """\
+officers:
+  - {name: 张卫东, title: 社区民警, phone: "13800001111"}
+  - {name: 刘洋, title: 社区民警, phone: "13800002222", units: [xiguan]}
+units:
+  - {id: dongguan, name: 东关村, officer: 张卫东}
+  - {id: xiguan, name: 西关村}
+incidents: incidents.csv
+"""
+    rows = "日期,类型,损失,村（社区）,简要案情\n2026-10-20,刷单返利,800,东关村,居民反映刘洋多次上门提醒后仍转账。\n"
+    project = load_project(make_project({"antifraud.yaml": config, "incidents.csv": rows}))
+    warnings = [str(w) for w in project.incidents.warnings]
+    assert len(warnings) == 1 and "incidents.csv:2" in warnings[0] and "刘洋 (an officer's name)" in warnings[0]
