@@ -179,9 +179,9 @@ def full_names(text: str, known: Iterable[str] = ()) -> list[str]:
             for m in re.finditer(re.escape(name), text):
                 found.setdefault(m.start(), name)
     for i in range(len(text)):
-        name = _name_at(text, i)
-        if name and not any(start <= i < start + len(n) for start, n in found.items()):
-            found[i] = name
+        guess = _name_at(text, i)
+        if guess and not any(start <= i < start + len(n) for start, n in found.items()):
+            found[i] = guess
     return list(dict.fromkeys(found[i] for i in sorted(found)))
 
 

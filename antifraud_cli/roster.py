@@ -270,16 +270,18 @@ def _read_rows(rows, found, shown: str, taken: AbstractSet[str], roster: Roster,
         extras = {c: u[c][0] for c in UNIT_EXTRAS if c in u}
         unit = _make(Unit, roster, shown, u["row"], id=uid, name=u["name"], officer=u["officers"][0], **extras)
         if unit:
-            unit.locate(shown, {(): u["row"], ("id",): u["row"], ("name",): u["row"], ("officer",): u["row"],
-                                **{(c,): u[c][1] for c in extras}})
+            lines: dict[tuple[str, ...], int] = {(): u["row"], ("id",): u["row"], ("name",): u["row"],
+                                                 ("officer",): u["row"], **{(c,): u[c][1] for c in extras}}
+            unit.locate(shown, lines)
             roster.units.append(unit)
     for name, o in officers.items():
         extras = {c: o[c][0] for c in OFFICER_EXTRAS if c in o}
         officer = _make(Officer, roster, shown, o["row"], name=name, title=o["title"], phone=o["phone"],
                         units=o["units"], **extras)
         if officer:
-            officer.locate(shown, {(): o["row"], ("name",): o["row"], ("phone",): o["row"], ("units",): o["row"],
-                                   **{(c,): o[c][1] for c in extras}})
+            lines = {(): o["row"], ("name",): o["row"], ("phone",): o["row"], ("units",): o["row"],
+                     **{(c,): o[c][1] for c in extras}}
+            officer.locate(shown, lines)
             roster.officers.append(officer)
 
 
