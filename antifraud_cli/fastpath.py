@@ -70,6 +70,8 @@ def up_to_date(out: Path, selection: dict, day: str) -> int | None:
     """How many outputs the last build made, when this same build would change nothing; else None."""
     from .write import MANIFEST, STATE, load_index, stamp
 
+    if not os.path.isdir(out / STATE) or os.path.islink(out / STATE):
+        return None  # no build here, or a state folder the full path refuses (a link: another folder's record)
     try:
         last = json.loads((out / STATE / RECORD).read_text(encoding="utf-8"))
         entries = {e["path"]: e for e in json.loads((out / MANIFEST).read_text(encoding="utf-8"))["outputs"]}

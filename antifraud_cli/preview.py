@@ -17,6 +17,7 @@ import html
 import json
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from urllib.parse import quote
 from .errors import AntifraudError, Location, Problem
 from .paths import display
 from .speech import DURATION_RE
+from .write import _safe_path
 
 FOLDER = "_preview"
 STATE = "state.json"
@@ -34,6 +36,7 @@ TEXT_LINES = 6  # the first lines of a text output its card shows
 TEXT_LINE_CHARS = 48  # each cut to this many characters
 TEXT_READ = 64 * 1024  # what is read of a text output for its card (they are a few KB)
 TITLE_RE = re.compile(r"^#\s*标题：\s*(.+?)\s*$")
+THUMB_RE = re.compile(r"\.p[1-9][0-9]*\.png")  # how every thumbnail's name ends (see thumb_names)
 # The gallery's order of audiences: the elderly first (what a township prints most), the bank counter's staff
 # last (a kit for the counter, not for residents), the others in the project's order (then by id).
 FIRST_AUDIENCES = ("elderly",)
@@ -140,10 +143,75 @@ def _save_thumbs(out: Path, rel: str, images: list) -> list[tuple[str, int, int]
         target = out / FOLDER / name
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
-        image.save(tmp, format="PNG", compress_level=1)  # thumbnails are small: speed over bytes
-        os.replace(tmp, target)
+        tmp.unlink(missing_ok=True)  # a leftover (or a link put there) is replaced, never written through
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                image.save(f, format="PNG", compress_level=1)  # thumbnails are small: speed over bytes
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         made.append((name, image.width, image.height))
     return made
+
+
+def _outside(out: Path, rel) -> str | None:
+    """Why a path read from manifest.json or state.json (untrusted: anyone may edit them) names no file preview
+    may read, write or delete; None when it is relative, inside OUT, with no hidden or special part and no
+    symbolic link on its way (parts that do not exist are fine: there is nothing there)."""
+    if not _safe_path(rel):
+        return "not a path inside the output folder"
+    at = out
+    for part in rel.split("/"):
+        at = at / part
+        try:
+            if stat.S_ISLNK(os.lstat(at).st_mode):
+                return f"'{part}' on its path is a symbolic link"
+        except OSError:
+            return None
+    return None
+
+
+def _trusted_outputs(out: Path, outputs, manifest_path: Path, warn) -> list[dict]:
+    """The manifest's entries preview may show: each names a file inside OUT, reached without a link, whose
+    thumbnails go inside OUT/_preview the same way. The others are ignored, with a warning each."""
+    if not isinstance(outputs, list):
+        raise AntifraudError(Problem(Location(display(manifest_path)), "cannot read the manifest: its outputs are "
+                                     "not a list", "build again to write a new one"))
+    kept = []
+    for n, entry in enumerate(outputs, 1):
+        rel = entry.get("path") if isinstance(entry, dict) else None
+        why = _outside(out, rel) or _outside(out, f"{FOLDER}/{rel}")
+        if why:
+            warn(f"{display(manifest_path)}: output {n} names {rel!r}, not a file inside {display(out)} ({why}); "
+                 "preview ignores it")
+        else:
+            kept.append(entry)
+    return kept
+
+
+def _trusted_state(out: Path, saved, state_path: Path, warn) -> dict:
+    """What the last preview remembered (state.json, untrusted): an output whose thumbnails are not all files
+    inside OUT/_preview (reached without a link, named as preview names them) is forgotten, with a warning for
+    each such name: it is never deleted. A malformed entry is forgotten silently (it is only a cache)."""
+    state = {}
+    for rel, value in (saved.items() if isinstance(saved, dict) else ()):
+        thumbs = value.get("thumbs") if isinstance(value, dict) else None
+        if not (isinstance(thumbs, list) and all(
+                isinstance(t, list) and len(t) == 3 and isinstance(t[0], str) and all(type(x) is int for x in t[1:])
+                for t in thumbs)):
+            continue
+        good = []
+        for name, *_ in thumbs:
+            why = _outside(out, f"{FOLDER}/{name}") or (None if THUMB_RE.search(name) else "not a thumbnail's name")
+            if why:
+                warn(f"{display(state_path)}: the thumbnail {name!r} is not one inside {display(out / FOLDER)} "
+                     f"({why}); ignored, never deleted")
+            else:
+                good.append(name)
+        state[rel] = value if len(good) == len(thumbs) else {"sha256": None, "thumbs": [[t, 0, 0] for t in good]}
+    return state
 
 
 def _reason(e: Exception, src: Path) -> str:
@@ -203,10 +271,20 @@ def make_preview(out: Path, names=Names, jobs: int | None = None, warn=None) -> 
                                      "build again to write a new one")) from None
     folder = out / FOLDER
     try:
+        st = os.lstat(folder)
+    except OSError:
+        st = None
+    if st is not None and not stat.S_ISDIR(st.st_mode):  # a link would take thumbnails (and deletions) elsewhere
+        raise AntifraudError(Problem(
+            Location(display(folder)), "is a symbolic link" if stat.S_ISLNK(st.st_mode) else "is not a folder",
+            "remove it (preview makes the thumbnails again); preview never writes through a link"))
+    outputs = _trusted_outputs(out, outputs, manifest_path, warn)
+    try:
         saved = json.loads((folder / STATE).read_text(encoding="utf-8"))
-        state, last_manifest = saved["outputs"], saved["manifest"]
-    except (OSError, ValueError, KeyError, TypeError):
-        state, last_manifest = {}, None
+        state, last_manifest = _trusted_state(out, saved["outputs"], folder / STATE, warn), saved["manifest"]
+        forgot = state != saved["outputs"]  # written again without what was ignored: warned about once
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        state, last_manifest, forgot = {}, None, False
     manifest_sha = hashlib.sha256(manifest_bytes).hexdigest()
     report = PreviewReport()
     todo, fresh = [], {}
@@ -234,7 +312,7 @@ def make_preview(out: Path, names=Names, jobs: int | None = None, warn=None) -> 
             report.placeholders.append(entry["path"])
             warn(f"{display(out / entry['path'])}: {shown['problem']}; the gallery shows a placeholder")
     report.removed = _prune(folder, fresh, state)
-    if todo or report.removed or manifest_sha != last_manifest or not (out / INDEX).is_file():
+    if todo or report.removed or forgot or manifest_sha != last_manifest or not (out / INDEX).is_file():
         # names come from the project; what they name is printed on the outputs, so the manifest changes with them
         folder.mkdir(parents=True, exist_ok=True)
         _write_if_changed(out / INDEX, gallery(outputs, fresh, names()))
@@ -265,20 +343,38 @@ def _run(out: Path, todo: list[str], jobs: int | None):
 
 
 def _prune(folder: Path, fresh: dict, old: dict) -> int:
-    """Delete thumbnails the previous preview made that no current output uses."""
+    """Delete thumbnails the previous preview made that no current output uses (`old` holds only names
+    _trusted_state accepted; folders are opened without following links all the same)."""
     keep = {t[0] for v in fresh.values() for t in v["thumbs"]}
     removed = 0
     for value in old.values():
         for thumb in value.get("thumbs", []):
-            name = thumb[0]
-            if name in keep or ".." in Path(name).parts:
-                continue
-            try:
-                (folder / name).unlink()
+            if thumb[0] not in keep and _remove_thumb(folder, thumb[0]):
                 removed += 1
-            except OSError:
-                pass
     return removed
+
+
+def _remove_thumb(folder: Path, name: str) -> bool:
+    """Unlink OUT/_preview/NAME if it is a regular file reached without a symbolic link."""
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    *parents, leaf = name.split("/")
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | nofollow)
+    except OSError:
+        return False
+    try:
+        for part in parents:
+            sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | nofollow, dir_fd=fd)
+            os.close(fd)
+            fd = sub
+        if not stat.S_ISREG(os.stat(leaf, dir_fd=fd, follow_symlinks=False).st_mode):
+            return False
+        os.unlink(leaf, dir_fd=fd)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _write_if_changed(path: Path, text: str) -> None:

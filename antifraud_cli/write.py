@@ -41,6 +41,7 @@ LOCK_WAIT = 600.0  # seconds a build waits for another one writing the same OUT 
 RACY_NS = 2_000_000_000
 _SHA = re.compile(r"[0-9a-f]{64}")
 _OLD_TMP = re.compile(r"\..+\.(pdf|json)\.[a-z0-9_]{8}\.tmp")  # what mkstemp beside outputs left (before staging)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _write_error(e: OSError, path: Path) -> AntifraudError:
@@ -86,6 +87,30 @@ def _safe_path(path) -> bool:
     if not isinstance(path, str) or not path.isprintable() or "\\" in path or path == MANIFEST:
         return False
     return all(part and part not in (".", "..") and not part.startswith(".") for part in path.split("/"))
+
+
+def _link_error(path: Path, what: str) -> AntifraudError:
+    """A state file or folder of OUT that is a symbolic link or something else in the way: never followed."""
+    return AntifraudError(Problem(
+        Location(display(path)), f"is {what}; antifraud never writes through one",
+        "remove it (antifraud makes a new one), or build into another folder with -o"))
+
+
+def check_state_folder(out: Path) -> bool:
+    """Whether OUT/.antifraud exists; an AntifraudError when it is a symbolic link or not a folder (a link would
+    make the lock, the index and the sweep of leftovers act on another folder)."""
+    path = Path(out) / STATE
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return False  # OUT itself is missing or in the way: the caller's own error says so
+    if stat.S_ISLNK(st.st_mode):
+        raise _link_error(path, "a symbolic link")
+    if not stat.S_ISDIR(st.st_mode):
+        raise _link_error(path, "not a folder")
+    return True
 
 
 def _entries(data) -> dict[str, dict]:
@@ -225,9 +250,9 @@ class OutputWriter:
     def __enter__(self) -> "OutputWriter":
         try:
             self._lock()
+            self.manifest = Manifest.load(self.out)
             if not self.check:
                 self._clean_leftovers()
-            self.manifest = Manifest.load(self.out)
         except BaseException:
             self._unlock()
             raise
@@ -257,8 +282,10 @@ class OutputWriter:
         except OSError as e:
             raise _write_error(e, self.out) from None
         self._created = self._created or missing[::-1]
+        check_state_folder(self.out)  # a link made since the check before locking
 
     def _lock(self) -> None:
+        check_state_folder(self.out)
         if fcntl is None:
             return
         path = self.out / STATE / LOCK
@@ -277,12 +304,22 @@ class OutputWriter:
     def _lock_once(self, path: Path) -> int | None:
         if not self.check:
             self._make_state()
-        try:
-            fd = os.open(path, os.O_RDONLY) if self.check else os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:  # never through a symbolic link (O_CREAT with O_NOFOLLOW creates nothing at a link's target)
+            fd = (os.open(path, os.O_RDONLY | _NOFOLLOW) if self.check else
+                  os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o666))
         except OSError as e:
+            if e.errno == errno.ELOOP or os.path.islink(path):
+                raise _link_error(path, "a symbolic link") from None
             if self.check:
                 return None  # no build ever wrote here (or it cannot be read): a check needs no lock
             raise _write_error(e, path) from None
+        try:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            os.close(fd)
+            raise _link_error(path, "not a regular file")
         mode = fcntl.LOCK_SH if self.check else fcntl.LOCK_EX
         wait = _lock_wait()
         deadline = time.monotonic() + wait
@@ -328,11 +365,36 @@ class OutputWriter:
             elif entry.name.endswith(".tmp"):
                 Path(entry.path).unlink(missing_ok=True)
         if fresh:  # first build of this version here: temp files that older versions left beside outputs
-            for root, dirs, files in os.walk(self.out):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]  # outputs are never in hidden folders
-                for name in files:
-                    if _OLD_TMP.fullmatch(name):
-                        Path(root, name).unlink(missing_ok=True)
+            self._clean_old_temp_files()
+
+    def _clean_old_temp_files(self) -> None:
+        """Older versions wrote each output (and the manifest) to `.NAME.XXXXXXXX.tmp` beside it. Only such names
+        beside a file the manifest records are removed, never a name anywhere that merely looks like one: with
+        `-o .` OUT is the whole project, and other programs name their temp files the same way (N145). Folders
+        are opened without following symbolic links, so nothing outside OUT is reached."""
+        folders: dict[tuple[str, ...], set[str]] = {(): {MANIFEST}}
+        for path in self.manifest.entries:  # _entries() accepted only relative paths with no hidden part
+            parts = path.split("/")
+            folders.setdefault(tuple(parts[:-1]), set()).add(parts[-1])
+        old = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")
+        for parents, names in folders.items():
+            try:
+                fd = os.open(self.out, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                return
+            try:
+                for part in parents:
+                    sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=fd)
+                    os.close(fd)
+                    fd = sub
+                for entry in os.scandir(fd):
+                    m = old.fullmatch(entry.name)
+                    if m and m[1] in names and _OLD_TMP.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                        os.unlink(entry.name, dir_fd=fd)
+            except OSError:
+                pass  # a folder gone, a link or not a folder on the way: nothing to sweep there
+            finally:
+                os.close(fd)
 
     def _discard(self) -> None:
         if self._staging is not None:
