@@ -121,6 +121,17 @@ def test_preview_refuses_a_thumbnail_folder_that_is_a_symlink(built, outside):
 
 # ---------- the state folder and its lock (N143, N144)
 
+def refused(root, message: str, outside, before) -> None:
+    """A build and a --check both stop with the located message, write nothing outside, and build nothing."""
+    for args in (CARD, [*CARD, "--check"]):
+        result = build(root, *args)
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        assert message in result.output and "hint:" in result.output
+        assert tree(outside) == before  # no lock, index or record written through the link
+    assert not list((root / "dist").rglob("*.pdf"))
+
+
 @pytest.mark.parametrize("target", ["important", "not-there"])
 def test_a_symlinked_lock_is_refused_and_its_target_never_touched(make_project, outside, target):
     root = make_project({"antifraud.yaml": UNITS})
@@ -128,13 +139,7 @@ def test_a_symlinked_lock_is_refused_and_its_target_never_touched(make_project, 
     (root / "dist/.antifraud").mkdir(parents=True)
     (root / "dist/.antifraud/lock").symlink_to(outside / target)
     before = tree(outside)
-    for args in (CARD, [*CARD, "--check"]):
-        result = build(root, *args)
-        assert result.exit_code == 1, result.output
-        assert "Traceback" not in result.output
-        assert "dist/.antifraud/lock: is a symbolic link" in result.output and "hint:" in result.output
-        assert tree(outside) == before
-    assert not list((root / "dist").rglob("*.pdf"))
+    refused(root, "dist/.antifraud/lock: is a symbolic link", outside, before)
 
 
 def test_a_symlinked_state_folder_is_refused_and_nothing_outside_is_swept(make_project, outside):
@@ -142,13 +147,7 @@ def test_a_symlinked_state_folder_is_refused_and_nothing_outside_is_swept(make_p
     (root / "dist").mkdir()
     (root / "dist/.antifraud").symlink_to(outside)
     before = tree(outside)
-    for args in (CARD, [*CARD, "--check"]):
-        result = build(root, *args)
-        assert result.exit_code == 1, result.output
-        assert "Traceback" not in result.output
-        assert "dist/.antifraud: is a symbolic link" in result.output and "hint:" in result.output
-        assert tree(outside) == before  # work.tmp and staging-keep/ kept; no lock, index or record written
-    assert not list((root / "dist").rglob("*.pdf"))
+    refused(root, "dist/.antifraud: is a symbolic link", outside, before)  # work.tmp, staging-keep/ kept
     # once the link is gone, the build works
     (root / "dist/.antifraud").unlink()
     assert build(root, *CARD).exit_code == 0
