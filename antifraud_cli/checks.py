@@ -1,6 +1,7 @@
 """What every laid-out page must satisfy, read from the display list (not from a PDF): type no smaller than
-the audience's minimum, small print text from the black plate alone, enough contrast, a glyph for every
-character, QR codes at their minimum size with a clear quiet zone, and no text past the trim edge."""
+the audience's minimum, small print text from the black plate alone and never reversed out of several inks,
+enough contrast, a glyph for every character, QR codes at their minimum size with a clear quiet zone, no text
+past the trim edge, and no text covered by what is painted after it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from .memo import Memo
 
 MM = 72 / 25.4
 SMALL_TEXT_PT = 12.0  # below this, print text comes from the black plate only (issue 14)
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 on the page
 _CLEAN = Memo(16384)  # (text, font, colour, background, contrast, covered) whose colours and glyphs passed
 
 
@@ -29,19 +31,20 @@ def check(doc: DisplayDoc, policy: Policy) -> ProblemList:
     found = ProblemList()
     for page in doc.pages:
         leaves = list(walk(page.items, forms=doc.forms))
+        # what hides anything painted before it: filled shapes, pictures, codes (their place in paint order)
+        covers = [(i, _box(item, dx, dy)) for i, (item, dx, dy) in enumerate(leaves)
+                  if isinstance(item, (Image, QR)) or (isinstance(item, Rect) and item.fill)]
         x1, y1, x2, y2 = page.trim
-        for item, dx, dy in leaves:
+        for i, (item, dx, dy) in enumerate(leaves):
             if isinstance(item, Glyphs):
                 _glyphs(item, doc.screen, policy, found)
-                left, right = item.x + dx, item.x + dx + item.width
+                left, _, right, _ = _box(item, dx, dy)
                 if left < x1 - 0.5 or right > x2 + 0.5 or not y1 - 0.5 <= item.y + dy <= y2 + 0.5:
                     _add(found, item.source, f"text '{item.text[:12]}' runs past the trim edge and would be cut off",
                          "move or shorten it in the template")
-        for i, (item, dx, dy) in enumerate(leaves):
-            if isinstance(item, QR):
+                _covered(item, dx, dy, [box for at, box in covers if at > i], found)
+            elif isinstance(item, QR):
                 _qr(item, dx, dy, leaves[i + 1:], policy, found)
-            elif isinstance(item, Glyphs):
-                _covered(item, dx, dy, leaves[i + 1:], found)
     return found
 
 
@@ -83,33 +86,34 @@ def _glyphs(run: Glyphs, screen: bool, policy: Policy, found: ProblemList) -> No
         _CLEAN.keep(key, True)
 
 
-def _covered(run: Glyphs, dx: float, dy: float, later, found: ProblemList) -> None:
-    """Text that a filled shape, picture or code painted after it hides, even in part (a band over the last
-    line of a frame, say): it would print cut off."""
-    text: tuple[float, float, float, float] | None = None
-    for item, ix, iy in later:
-        if isinstance(item, (Rect, Image, QR)) and (not isinstance(item, Rect) or item.fill):
-            box = _box(item, ix, iy)
-            assert box is not None
-            text = text or _ink_box(run, dx, dy)
-            overlap_x = min(text[2], box[2]) - max(text[0], box[0])
-            overlap_y = min(text[3], box[3]) - max(text[1], box[1])
-            if overlap_x > 0.5 and overlap_y > 0.15 * run.size:
-                _add(found, run.source, f"text '{run.text[:12]}' is partly covered by a shape drawn after it and "
-                     "would print cut off", "shorten the text or give its frame more room in the template")
-                return
+def _covered(run: Glyphs, dx: float, dy: float, later: list[Box], found: ProblemList) -> None:
+    """Text that a filled shape, picture or code painted after it (`later`: their boxes) hides, even in part (a
+    band over the last line of a frame, say): it would print cut off."""
+    near = _box(run, dx, dy)
+    pad = 0.25 * run.size  # a glyph's ink stays within a quarter em of its advance: only then is it worth measuring
+    text: Box | None = None
+    for box in later:
+        if box[0] > near[2] + pad or box[2] < near[0] - pad or box[1] > near[3] or box[3] < near[1]:
+            continue
+        text = text or _ink_box(run, dx, dy)
+        overlap_x = min(text[2], box[2]) - max(text[0], box[0])
+        overlap_y = min(text[3], box[3]) - max(text[1], box[1])
+        if overlap_x > 0.5 and overlap_y > 0.15 * run.size:
+            _add(found, run.source, f"text '{run.text[:12]}' is partly covered by a shape drawn after it and "
+                 "would print cut off", "shorten the text or give its frame more room in the template")
+            return
 
 
-def _ink_box(run: Glyphs, dx: float, dy: float) -> tuple[float, float, float, float]:
+def _ink_box(run: Glyphs, dx: float, dy: float) -> Box:
     """The run's ink across (from its first glyph's left edge to its last glyph's right edge: a hung comma's
     ink is a fraction of its em) and its em box upright."""
     face = cidfont.face(run.font)
     k = run.size / 1000
-    first, last = run.text[0], run.text[-1]
-    left = face.ink_x(first)[0] * k
+    last = run.text[-1]
+    x, bottom, _, top = _box(run, dx, dy)
+    left = face.ink_x(run.text[0])[0] * k
     right = run.width - run.char_space - face.width_1pt(last) * run.size + face.ink_x(last)[1] * k
-    x, y = run.x + dx, run.y + dy
-    return (x + left, y - 0.12 * run.size, x + right, y + 0.88 * run.size)
+    return (x + left, bottom, x + right, top)
 
 
 def knocked_out(text: str, background: str) -> int:
@@ -130,7 +134,7 @@ def _qr(qr: QR, dx: float, dy: float, later, policy: Policy, found: ProblemList)
     zone = (qr.x + dx - quiet, qr.y + dy - quiet, qr.x + dx + qr.size + quiet, qr.y + dy + qr.size + quiet)
     for item, ix, iy in later:  # what is painted after the code covers its white margin
         box = _box(item, ix, iy)
-        if box and box[0] < zone[2] - 0.1 and box[2] > zone[0] + 0.1 and box[1] < zone[3] - 0.1 \
+        if box[0] < zone[2] - 0.1 and box[2] > zone[0] + 0.1 and box[1] < zone[3] - 0.1 \
                 and box[3] > zone[1] + 0.1:
             clear = _clearance(zone, box, quiet) / qr.module
             _add(found, qr.source, f"something is drawn in the QR code's quiet zone ({clear:.1f} of 4 modules "
@@ -145,8 +149,8 @@ def _clearance(zone, box, quiet: float) -> float:
     return max(0.0, max(gaps))
 
 
-def _box(item, dx: float, dy: float) -> tuple[float, float, float, float] | None:
-    """The item's bounding box on the page (text: its advance and the em box round the baseline)."""
+def _box(item, dx: float, dy: float) -> Box:
+    """A leaf item's bounding box on the page (text: its advance and the em box round the baseline)."""
     if isinstance(item, Glyphs):
         x, y = item.x + dx, item.y + dy
         return (x, y - 0.12 * item.size, x + item.width, y + 0.88 * item.size)
@@ -162,4 +166,4 @@ def _box(item, dx: float, dy: float) -> tuple[float, float, float, float] | None
         return (item.x + dx, item.y + dy, item.x + dx + item.size, item.y + dy + item.size)
     if isinstance(item, QR):
         return (item.x + dx, item.y + dy, item.x + dx + item.size, item.y + dy + item.size)
-    return None
+    raise TypeError(f"no box for {type(item).__name__}")
