@@ -100,8 +100,7 @@ class _Painter:
             self.c.endForm()
         for name, form in doc.forms.items():
             self.c.beginForm(name, *form.box)
-            self.items(form.items, 0.0, 0.0)
-            self._set_overprint(False)
+            self.items(form.items, 0.0, 0.0)  # ends with overprint off, as the form began
             self.c.endForm(Resources=_form_resources(self.c))
 
     # ---------- items ----------

@@ -26,7 +26,7 @@ from urllib.parse import quote
 from .errors import AntifraudError, Location, Problem
 from .paths import display
 from .speech import DURATION_RE
-from .write import _safe_path
+from .write import _safe_path, descend
 
 FOLDER = "_preview"
 STATE = "state.json"
@@ -356,17 +356,18 @@ def _prune(folder: Path, fresh: dict, old: dict) -> int:
 
 def _remove_thumb(folder: Path, name: str) -> bool:
     """Unlink OUT/_preview/NAME if it is a regular file reached without a symbolic link."""
-    nofollow = getattr(os, "O_NOFOLLOW", 0)
     *parents, leaf = name.split("/")
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | nofollow)
+        top = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return False
     try:
-        for part in parents:
-            sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | nofollow, dir_fd=fd)
-            os.close(fd)
-            fd = sub
+        fd = descend(top, parents)
+    except OSError:
+        return False
+    finally:
+        os.close(top)
+    try:
         if not stat.S_ISREG(os.stat(leaf, dir_fd=fd, follow_symlinks=False).st_mode):
             return False
         os.unlink(leaf, dir_fd=fd)

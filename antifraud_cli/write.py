@@ -82,6 +82,24 @@ def _sha256_file(path, dir_fd: int | None = None) -> str | None:
     return h.hexdigest()
 
 
+def descend(fd: int, parts) -> int:
+    """The folder `parts` below the open folder `fd`, each step opened without following a symbolic link, as a
+    new descriptor (`fd` itself stays open and is the caller's to close). An OSError names the part it stopped
+    at (`filename`); whatever it opened on the way is closed."""
+    current = fd
+    try:
+        for part in parts:
+            sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=current)
+            if current != fd:
+                os.close(current)
+            current = sub
+    except OSError:
+        if current != fd:
+            os.close(current)
+        raise
+    return current if current != fd else os.dup(fd)
+
+
 def _safe_path(path) -> bool:
     """A manifest path this tool could have written: relative, inside OUT, no hidden or special part."""
     if not isinstance(path, str) or not path.isprintable() or "\\" in path or path == MANIFEST:
@@ -383,14 +401,15 @@ class OutputWriter:
             except OSError:
                 return
             try:
-                for part in parents:
-                    sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=fd)
-                    os.close(fd)
-                    fd = sub
-                for entry in os.scandir(fd):
-                    m = old.fullmatch(entry.name)
-                    if m and m[1] in names and _OLD_TMP.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-                        os.unlink(entry.name, dir_fd=fd)
+                folder = descend(fd, parents)
+                try:
+                    for entry in os.scandir(folder):
+                        m = old.fullmatch(entry.name)
+                        if m and m[1] in names and _OLD_TMP.fullmatch(entry.name) \
+                                and entry.is_file(follow_symlinks=False):
+                            os.unlink(entry.name, dir_fd=folder)
+                finally:
+                    os.close(folder)
             except OSError:
                 pass  # a folder gone, a link or not a folder on the way: nothing to sweep there
             finally:
@@ -553,17 +572,16 @@ class _Moves:
         """Move a pruned output out of OUT, only if it is a regular file under OUT with no symbolic link on
         its path and the content antifraud wrote. None when done (or already gone), else (why kept, retry)."""
         parts = rel.split("/")
-        fd = os.open(self.out, os.O_RDONLY | os.O_DIRECTORY)
+        top = os.open(self.out, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            for part in parts[:-1]:
-                try:
-                    sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                except FileNotFoundError:
-                    return None
-                except OSError:
-                    return f"'{part}' on its path is a symbolic link or not a folder", False
-                os.close(fd)
-                fd = sub
+            fd = descend(top, parts[:-1])
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            return f"'{e.filename}' on its path is a symbolic link or not a folder", False
+        finally:
+            os.close(top)
+        try:
             try:
                 st = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
             except FileNotFoundError:
