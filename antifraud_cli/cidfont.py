@@ -28,6 +28,7 @@ from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream, PDFString
 
+from .fontfile import name_glyphs_by_index
 from .memo import Memo, Recent
 
 __all__ = ["CIDFont", "FontFileError", "face", "register", "registered"]
@@ -353,9 +354,8 @@ def _tables(font: Any, suffix: str) -> dict[str, Any]:
         cap_height = scale(os2.sCapHeight) if os2.version > 1 else ascent
     flags = FLAG_SYMBOLIC | (FLAG_ITALIC if post.italicAngle else 0) | (FLAG_FORCE_BOLD if weight >= 600 else 0) \
         | (FLAG_FIXED if post.isFixedPitch else 0)
-    # glyphs named by index: else fontTools derives names from the post table, or from the whole cmap
-    order = [".notdef", *(f"glyph{g:05d}" for g in range(1, count))]
-    font.setGlyphOrder(order)
+    name_glyphs_by_index(font)  # else fontTools derives names from the post table, or from the whole cmap
+    order = font.getGlyphOrder()
     ids = dict(zip(order, range(count)))
     metrics = font["hmtx"].metrics  # glyphs past hhea's count repeat the last advance
     widths = [scale(metrics[g][0]) for g in order]
