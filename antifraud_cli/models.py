@@ -168,6 +168,43 @@ class Spoken(Model):
     answer: Text | None = None
 
 
+STORY_LINE_MAX = 14  # characters a speech bubble may carry, punctuation not counted
+
+
+def _story_line(value: str) -> str:
+    n = sum(1 for ch in value if not unicodedata.category(ch).startswith(("P", "Z")))
+    if n > STORY_LINE_MAX:
+        raise ValueError(f"a story line has at most {STORY_LINE_MAX} characters (punctuation not counted); "
+                         f"this one has {n}: say less, the picture tells the rest")
+    return value
+
+
+def _picture_name(value: str) -> str:
+    from .picture_names import PICTURE_NAMES
+
+    if value not in PICTURE_NAMES:
+        raise ValueError(f"unknown picture {value!r}; the picture set has: {'、'.join(PICTURE_NAMES)}")
+    return value
+
+
+class Panel(Model):
+    """One panel of a picture story: who and what is drawn, and one short line (said by the first figure)."""
+    figures: list[Annotated[str, AfterValidator(_picture_name)]] = Field(
+        min_length=1, max_length=3, description="1–3 names from the picture set; the first one says the line")
+    line: Annotated[Text, AfterValidator(_story_line)] = Field(
+        description="what is said or happens, at most 14 characters besides punctuation")
+    kind: Literal["scam", "event", "safe"] = Field(
+        default="event", description="scam: the scammer's move (a warning mark); safe: what to do (a ✓)")
+
+
+def _story_ends_safe(panels: list[Panel]) -> list[Panel]:
+    if panels and panels[-1].kind != "safe":
+        raise ValueError("the last panel of a story says what to do: give it `kind: safe`")
+    if panels and not any(p.kind == "scam" for p in panels):
+        raise ValueError("a story shows the scammer's move: give one panel `kind: scam`")
+    return panels
+
+
 class Case(Model):
     id: Slug
     title: Text
@@ -185,6 +222,8 @@ class Case(Model):
     sources: list[SourceRef] = []
     updated: dt.date | None = None
     spoken: Spoken | None = None  # for scripts read aloud (broadcast, school-radio)
+    story: Annotated[list[Panel], AfterValidator(_story_ends_safe)] | None = Field(
+        default=None, min_length=3, max_length=4, description="the case as a picture story of 3–4 panels")
 
 
 class Reading(Model):
