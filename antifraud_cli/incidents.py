@@ -103,12 +103,18 @@ def _read(rows, found, shown: str, cases: dict, units: list, log: IncidentLog) -
         date = _date(cell["date"])
         if date is None:
             errors.append(f"日期: '{cell['date']}' is not a date (write it as 2026-09-03)")
+        elif not FIRST_YEAR <= date.year <= LAST_YEAR:
+            errors.append(f"日期: '{cell['date']}' is not a date between {FIRST_YEAR} and {LAST_YEAR}: a typo?")
+            date = None
         case = types.get(match_key(cell["type"])) or _by_part(cell["type"], cases)
         if case is None:
             errors.append(f"类型: unknown type '{cell['type']}'")
         loss = _amount(cell["loss"])
         if loss is None:
             errors.append(f"损失: '{cell['loss']}' is not an amount in 元")
+        elif loss > MAX_LOSS:
+            errors.append(f"损失: '{cell['loss']}' is more than 1万亿元: a typo?")
+            loss = None
         unit = places.get(match_key(cell["unit"])) if units else (cell["unit"] or None)
         if unit is None:
             errors.append(f"村（社区）: unknown unit '{cell['unit']}'" if cell["unit"] else "村（社区）: empty")
@@ -116,6 +122,14 @@ def _read(rows, found, shown: str, cases: dict, units: list, log: IncidentLog) -
             log.problems.append(Problem(where, message, _HINTS[message.split(":")[0]]))
         if date is not None and case is not None and loss is not None and unit is not None:  # no errors
             log.items.append(Incident(row_no, date, case, loss, unit, cell.get("summary") or None))
+    if log.items:
+        first = min(log.items, key=lambda i: (i.date, i.row))
+        last = max(log.items, key=lambda i: (i.date, -i.row))
+        if last.date.year - first.date.year >= CHART_COLUMNS["年"]:  # the chart's years would not fit
+            log.problems.append(Problem(Location(shown, first.row), f"the incidents span {first.date.year} to "
+                                        f"{last.date.year} (row {last.row}): more than {CHART_COLUMNS['年']} years",
+                                        "a briefing covers a week, a month, a quarter or a year: keep the incidents "
+                                        "of the period it reports, and check these dates for typos"))
 
 
 _HINTS = {
@@ -274,7 +288,37 @@ def money(yuan: Decimal) -> str:
     """元 below 10,000; else 万元 with two decimals: 8600元, 12.35万元."""
     if yuan < 10000:
         return f"{int(yuan)}元" if yuan == yuan.to_integral() else f"{yuan:.2f}元"
-    return f"{(yuan / 10000).quantize(Decimal('0.01'))}万元"
+    return f"{yuan / 10000:.2f}万元"  # format, not quantize: no precision limit on a large sum
+
+
+# The briefing's chart has one column per month, quarter or year: the finest grouping with at most this many
+# columns, which keeps each label (9月, 2025年3季度, 2025年) within its column of the 180 mm chart
+CHART_COLUMNS = {"月": 12, "季度": 8, "年": 12}
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # an incident dated outside these years is a typo (0001-01-01, 9999-12-31)
+MAX_LOSS = Decimal(10) ** 12  # 1万亿元: more is a typo (1e30), and past what the briefing can print
+
+
+def chart_periods(start: dt.date, end: dt.date) -> tuple[str, list[tuple[tuple[int, int], str]]]:
+    """('月' | '季度' | '年', [(key, label)]): every period from `start` to `end`, none left out, in the finest
+    grouping that makes at most CHART_COLUMNS columns. load_incidents keeps a log within 12 years."""
+    for per in ("月", "季度", "年"):
+        first, last = _period_of(start, per), _period_of(end, per)
+        count = (last[0] - first[0]) * _PER_YEAR[per] + last[1] - first[1] + 1
+        if count <= CHART_COLUMNS[per]:
+            break
+    periods, key = [], first
+    while key <= last:
+        periods.append((key, _LABEL[per](*key)))
+        key = (key[0] + key[1] // _PER_YEAR[per], key[1] % _PER_YEAR[per] + 1)
+    return per, periods
+
+
+_PER_YEAR = {"月": 12, "季度": 4, "年": 1}
+_LABEL = {"月": lambda y, m: f"{m}月", "季度": lambda y, q: f"{y}年{q}季度", "年": lambda y, _: f"{y}年"}
+
+
+def _period_of(date: dt.date, per: str) -> tuple[int, int]:
+    return date.year, {"月": date.month, "季度": (date.month - 1) // 3 + 1, "年": 1}[per]
 
 
 def summarize(log: IncidentLog, cases: dict, unit=None) -> dict:
@@ -287,19 +331,18 @@ def summarize(log: IncidentLog, cases: dict, unit=None) -> dict:
     by_case = Counter(i.case for i in items)
     loss_of = lambda key, attr: sum((i.loss for i in items if getattr(i, attr) == key), Decimal(0))  # noqa: E731
     types = sorted(by_case, key=lambda c: (-by_case[c], -loss_of(c, "case"), c))
-    months, month = [], (items[0].date.year, items[0].date.month)
-    while month <= (items[-1].date.year, items[-1].date.month):  # every month of the period, none left out
-        months.append(month)
-        month = (month[0] + month[1] // 12, month[1] % 12 + 1)
-    by_month = Counter((i.date.year, i.date.month) for i in items)
+    per, periods = chart_periods(items[0].date, items[-1].date)
+    by_period = Counter(_period_of(i.date, per) for i in items)
     by_unit = Counter(i.unit for i in items)
     told = sorted((i for i in items if i.summary), key=lambda i: (-i.loss, i.date))[:3]
     return {
         "count": len(items), "total": total, "total_text": money(total),
         "start": items[0].date, "end": items[-1].date,
         "types": [{"case": cases[c], "count": by_case[c], "loss": money(loss_of(c, "case"))} for c in types],
-        "months": [{"label": f"{m}月" if len(months) <= 12 else f"{y}年{m}月", "count": by_month[(y, m)]}
-                   for y, m in months],
+        # the chart's columns: every month of the period (none left out); every quarter or year when the
+        # months would be too many to label (CHART_COLUMNS)
+        "per": per,
+        "months": [{"label": label, "count": by_period[key]} for key, label in periods],
         "units": [{"name": u, "count": by_unit[u], "loss": money(loss_of(u, "unit"))}
                   for u in sorted(by_unit, key=lambda u: (-by_unit[u], u))],
         "top": [cases[c] for c in types[:3]],

@@ -39,16 +39,25 @@ ROSTER_COLUMNS = {
     "photo": ("photo", "照片", "民警照片", "相片"),
     "office": ("office", "警务室", "办公地点", "警务室地址", "办公地址"),  # 警务室 alone names the village
     "hours": ("hours", "开放时间", "接待时间", "办公时间"),
+    "kind": ("kind", "类型", "单位类型", "类别"),  # 学校 marks a school (units[].kind: school)
     "qr": ("qr", "二维码", "二维码链接", "微信", "微信二维码", "wechat"),
 }
 OFFICER_EXTRAS = ("photo", "qr")  # one value per officer, given on any of their rows
-UNIT_EXTRAS = ("office", "hours")  # one value per village
+UNIT_EXTRAS = ("office", "hours", "kind")  # one value per village
+KIND_WORDS = {"学校": "school", "school": "school", "中学": "school", "小学": "school", "村": "village",
+              "社区": "village", "village": "village"}  # the roster's 类型 cell -> units[].kind
 QR_HINT = ("the link the officer's WeChat QR code holds (scan their 二维码名片 with another phone to read it: "
            "https://u.wechat.com/…), or tel: and a number (tel:13800001111)")
 DEFAULT_TITLE = "社区民警"
 HEADER_SEARCH_ROWS = 30   # the header is among the first rows that have anything in them
 MAX_COLUMNS = 64          # a roster has a handful of columns; cells further right are never read
 EXAMPLE_HEADER = "村（社区）,姓名,职务,联系电话"
+# Budgets (README, "Limits"): far above a county's roster or a year's incidents, far below what takes minutes
+# or a gigabyte to read.
+MAX_ROWS = 20_000                     # rows of a sheet or CSV file, blank and formatted-but-empty ones too
+MAX_TABLE_BYTES = 20_000_000          # a CSV file
+MAX_XLSX_PART_BYTES = 20_000_000      # one part of an .xlsx unpacked (a sheet, the shared strings)
+MAX_XLSX_UNPACKED_BYTES = 100_000_000  # all parts unpacked (the file's own record, checked before reading)
 
 
 def match_key(text: str) -> str:
@@ -88,13 +97,13 @@ def load_roster(path: Path, root: Path | None = None, taken: AbstractSet[str] = 
     roster = Roster()
     project = Path(root) if root is not None else path.parent
     folder = Path(os.path.relpath(path.parent, project)).as_posix()  # photos are named relative to the roster
-    for index, (sheet_name, rows) in enumerate(sheets):
+    for sheet_name, rows in sheets:
         found = find_header(rows)
         if found is None:
             continue
-        if index:
-            roster.notes.append(Problem(Location(shown), f"roster read from sheet '{sheet_name}' (the first sheet "
-                                        "has no header row)"))
+        which = sheets.which(sheet_name) if isinstance(sheets, Sheets) else None
+        if which:  # `check` says which sheet of a workbook was read
+            roster.notes.append(Problem(Location(shown), which))
         _read_rows(rows, found, shown, taken, roster, (project, "" if folder == "." else folder))
         return roster
     first = next((n for n, cells in (sheets[0][1] if sheets else []) if any(cells)), 1)
@@ -322,6 +331,12 @@ def _extra_cell(column: str, value: str, row_no: int, shown: str, photo_base: tu
             name = posixpath.normpath(f"{folder}/{name}") if folder else name
             photos.check(photo_base[0], name)
             return name
+        if column == "kind":
+            if match_key(text) not in KIND_WORDS:
+                roster.problems.append(Problem(where, f"column {label}: '{text}' is neither 学校 nor 村/社区",
+                                               "write 学校 for a school; leave it empty for a village"))
+                return ""
+            return KIND_WORDS[match_key(text)]
         return text
     except ValidationError as e:
         err = e.errors()[0]
@@ -419,25 +434,127 @@ def _unique(slug: str, used: set[str]) -> str:
 # ---------- CSV
 
 def _csv_sheets(path: Path, shown: str):
+    size = path.stat().st_size
+    if size > MAX_TABLE_BYTES:
+        return [], [Problem(Location(shown), f"the file has {size:,} bytes, more than the {MAX_TABLE_BYTES:,} a "
+                            "roster or incident log may have", "keep only the rows with data in it")]
     data = path.read_bytes()
-    text = None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16, tab-separated
-        text = data.decode("utf-16")
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            head = data[:e.start]
-            if any(b >= 0x80 for b in head):  # Chinese text above was UTF-8: this line was saved otherwise
-                line = head.count(b"\n") + 1
-                return [], [Problem(Location(shown, line), "this line is not UTF-8 text like the lines above it",
-                                    "save the whole file again as CSV UTF-8")]
-            text = data.decode("gb18030", errors="replace")
+    text, problem = decode_table(data, shown)
+    if problem:
+        return [], [problem]
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = [(i, _trim([c.strip() for c in row[:MAX_COLUMNS]])) for i, row in enumerate(reader, start=1)]
+    rows = []
+    try:
+        for i, row in enumerate(reader, start=1):
+            if i > MAX_ROWS:
+                return [], [_too_many_rows(shown, i, path.name)]
+            rows.append((i, _trim([c.strip() for c in row[:MAX_COLUMNS]])))
+    except csv.Error as e:  # a cell over csv's field limit (131,072 characters), or another malformed row
+        line = reader.line_num or len(rows) + 1
+        if "field larger than field limit" in str(e):
+            return [], [Problem(Location(shown, line), f"a cell is longer than {csv.field_size_limit():,} characters",
+                                "a roster's cells are names, titles and phone numbers; check this row's quotes "
+                                "(a quote \" left open runs on to the end of the file)")]
+        return [], [Problem(Location(shown, line), f"cannot read this row: {e}", "save the file again as CSV UTF-8")]
     return [(path.name, rows)], []
+
+
+def _too_many_rows(shown: str, row_no: int, sheet: str) -> Problem:
+    where = "" if sheet.lower().endswith((".csv", ".txt", ".tsv")) else f" in sheet '{sheet}'"
+    return Problem(Location(shown, row_no), f"more than {MAX_ROWS:,} rows{where}",
+                   "keep only the rows with data: delete the rows below the last one (empty rows that were "
+                   "formatted count too)")
+
+
+# ---------- encodings
+#
+# Offices save CSV as Excel's "Unicode text" (UTF-16 with a BOM), as UTF-8 (with or without Excel's BOM), or
+# as GBK/GB18030 (Excel's default "CSV" on Chinese Windows). These are tried, strictly, in that order.
+# GB18030 decodes nearly any bytes: a Big5 or Shift-JIS file decodes too, into real but wrong characters
+# (李明 in Shift-JIS reads 棝柧). So GB18030 text is taken only when it reads as plausible Chinese: at least
+# PLAUSIBLE_SHARE of its non-ASCII characters are among the 6,763 common hanzi of GB2312 or common Chinese
+# punctuation (a GBK file with a rare name character, 喆 or 堃, stays well above it; Shift-JIS read this
+# way is under 5 %, Big5 about 25 %). Otherwise the file is refused at its first implausible line, with a
+# guess at what it is (Big5, Shift-JIS) and the fix: save it as UTF-8. Nothing is ever decoded with
+# replacement characters, and Big5 is never decoded for print: its traditional characters would need
+# converting, which is the office's choice to make, not ours.
+
+PLAUSIBLE_SHARE = 0.9
+_PUNCTUATION = set("，。、；：？！“”‘’（）《》【】〔〕—…·　〇"  # and the marks offices put in a 备注 column
+                   "√×○●★☆※№℃■□▲△◆◇→←↑↓①②③④⑤⑥⑦⑧⑨⑩ⅠⅡⅢⅣⅤ")
+
+
+def decode_table(data: bytes, shown: str) -> tuple[str, Problem | None]:
+    """The text of a CSV file, or a problem naming the first line that is not in an encoding read here."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16, tab-separated
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError as e:
+            return "", Problem(Location(shown, data[:e.start].count(b"\n\x00") + 1),
+                               "the file is not valid UTF-16 text", _SAVE_HINT)
+    if b"\x00" in data[:8192] and _looks_utf16(data[:8192]):  # a NUL in a cell alone is reported at its row
+        return "", Problem(Location(shown, 1), "the file is UTF-16 text without a byte-order mark", _SAVE_HINT)
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        head = data[:e.start]
+        if any(b >= 0x80 for b in head):  # Chinese text above was UTF-8: this line was saved otherwise
+            line = head.count(b"\n") + 1
+            return "", Problem(Location(shown, line), "this line is not UTF-8 text like the lines above it",
+                               "save the whole file again as CSV UTF-8")
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as e:
+        return "", Problem(Location(shown, data[:e.start].count(b"\n") + 1),
+                           "the file is not UTF-8 or GB18030 (GBK) text" + _guess(data), _SAVE_HINT)
+    wide = [c for c in text if ord(c) > 0x7F]
+    if wide and sum(map(_plausible, wide)) < PLAUSIBLE_SHARE * len(wide):
+        line = next(i for i, ln in enumerate(text.split("\n"), start=1) if not all(map(_plausible, ln)))
+        return "", Problem(Location(shown, line), "the file is not UTF-8 or GB18030 (GBK) text" + _guess(data)
+                           + ": read as GBK it gives characters no roster holds", _SAVE_HINT)
+    return text, None
+
+
+_SAVE_HINT = "open it in Excel or WPS and save it as CSV UTF-8 (另存为 → CSV UTF-8), or as .xlsx"
+
+
+def _plausible(ch: str) -> bool:
+    """A character a Chinese office's roster holds: ASCII, a common hanzi (GB2312), Chinese punctuation or a
+    full-width letter or digit."""
+    if ch.isascii() or ch in _PUNCTUATION or "\uff01" <= ch <= "\uff5e":
+        return True
+    if not ("\u4e00" <= ch <= "\u9fff"):
+        return False
+    try:
+        ch.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _guess(data: bytes) -> str:
+    """ ' (it looks like Big5)' when another East Asian encoding reads the bytes cleanly as its own script."""
+    for codec, name, script in (("big5", "Big5, traditional Chinese", r"[\u4e00-\u9fff]"),
+                                ("shift_jis", "Shift-JIS, Japanese", r"[\u3040-\u30ff\u4e00-\u9fff]")):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        wide = [c for c in text if ord(c) > 0x7F]
+        if wide and sum(bool(re.match(script, c)) or c in _PUNCTUATION for c in wide) >= 0.95 * len(wide):
+            return f" (it looks like {name})"
+    return ""
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a BOM: the digits, commas and line ends put NULs in one byte lane only."""
+    lanes = head[0::2], head[1::2]
+    if not lanes[1]:
+        return False
+    nul = [lane.count(0) / len(lane) for lane in lanes]
+    return max(nul) > 0.1 and min(nul) < 0.01
 
 
 def _trim(cells: list[str]) -> list[str]:
@@ -454,21 +571,35 @@ def _xlsx_sheets(path: Path, shown: str):
     import openpyxl  # imported here: only rosters in Excel need it
     from openpyxl.cell.read_only import EMPTY_CELL
 
+    problem = _unpacked_size_problem(path, shown)
+    if problem:
+        return [], [problem]
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
         return [], [Problem(Location(shown), f"cannot read Excel file: {e}",
                             "open it in Excel or WPS and save it again as .xlsx")]
-    sheets = []
+    sheets = Sheets()
     try:
         merges = _merged_ranges(path)
-        for sheet in book.worksheets:
+        # the sheet the office left open first, then the other visible ones; a hidden sheet (an old roster,
+        # a lookup table) is never read: nobody sees it when they check the file
+        visible = [w for w in book.worksheets if w.sheet_state == "visible"]
+        sheets.hidden = [w.title for w in book.worksheets if w.sheet_state != "visible"]
+        sheets.count, sheets.first = len(book.worksheets), book.worksheets[0].title if book.worksheets else ""
+        active = book.active if book.active in visible else None
+        sheets.active = active.title if active is not None else ""
+        for sheet in ([active] if active is not None else []) + [w for w in visible if w is not active]:
             sheet.reset_dimensions()  # a stray far cell must not make every row 16384 cells wide
             rows: dict[int, list[str]] = {}
             empty = None
+            present = 0
             for row_no, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
                 if row is empty:  # rows missing from the file all come as this one object
                     continue
+                present += 1
+                if present > MAX_ROWS:
+                    return [], [_too_many_rows(shown, row_no, sheet.title)]
                 cells = _trim([_cell_text(c) for c in row])
                 if cells:
                     rows[row_no] = cells
@@ -482,6 +613,59 @@ def _xlsx_sheets(path: Path, shown: str):
     finally:
         book.close()
     return sheets, []
+
+
+class Sheets(list):
+    """A workbook's sheets in the order they are tried, (name, rows) each, and what `check` tells about it."""
+    hidden: list[str] = []  # names of the hidden sheets, never read
+    count = 1               # sheets in the workbook, hidden ones too
+    first = ""              # the workbook's first sheet
+    active = ""             # the sheet the office left open, when it is visible
+
+    def which(self, name: str) -> str | None:
+        """A note on the sheet `name` read, when the workbook has more than one: which and why."""
+        if self.count <= 1:
+            return None
+        tried = self[0][0] if self else ""
+        if name != tried:
+            why = "the first sheet has no header row" if tried == self.first else \
+                f"the sheet left open, '{tried}', has no header row"
+        else:
+            why = "the sheet left open" if name == self.active else "the first visible sheet"
+        text = f"roster read from sheet '{name}' ({why})"
+        if self.hidden:
+            text += "; hidden sheet" + "s" * (len(self.hidden) > 1) + " " + ", ".join(f"'{h}'" for h in self.hidden) \
+                + " not read"
+        return text
+
+
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # an encrypted .xlsx or an old .xls: not a zip file
+
+
+def _unpacked_size_problem(path: Path, shown: str) -> Problem | None:
+    """Refuse, from the zip's own records and before anything is unpacked, a workbook that unpacks to more than
+    the budget (a 600 KB file whose one shared string is 600 MB). zipfile never unpacks more than a part's
+    recorded size (a part that lies fails its checksum), so the records bound the work."""
+    with path.open("rb") as f:
+        if f.read(8) == _OLE_MAGIC:
+            return Problem(Location(shown), "the workbook is password-protected or an old .xls file",
+                           "remove the password (文件 → 信息 → 保护工作簿 → 用密码进行加密: clear it) and save it as "
+                           ".xlsx; an old .xls: 另存为 → .xlsx")
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = z.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return None  # openpyxl says what is wrong with it
+    total = sum(i.file_size for i in parts)
+    big = max(parts, key=lambda i: i.file_size, default=None)
+    hint = "a roster or incident log is a few MB at most; copy its rows into a new workbook"
+    if big is not None and big.file_size > MAX_XLSX_PART_BYTES:
+        return Problem(Location(shown), f"the workbook unpacks to more than {MAX_XLSX_PART_BYTES // 10**6} MB in one "
+                       f"part ({big.filename}: {big.file_size / 1e6:,.0f} MB)", hint)
+    if total > MAX_XLSX_UNPACKED_BYTES:
+        return Problem(Location(shown), f"the workbook unpacks to more than {MAX_XLSX_UNPACKED_BYTES // 10**6} MB "
+                       f"({total / 1e6:,.0f} MB)", hint)
+    return None
 
 
 def _fill_merged(rows: dict[int, list[str]], ranges: list[tuple[int, int, int, int]]) -> None:

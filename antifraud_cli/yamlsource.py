@@ -1,6 +1,7 @@
 """Safe YAML reading that keeps the line of every node and turns every problem into a located message."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ class YamlDoc:
     root: Path | None = None
     lines: dict[tuple, int] = field(default_factory=dict)  # key path -> 1-based line
     raw: dict[tuple, str] = field(default_factory=dict)  # key path -> scalar as written
+    octal: dict[tuple, int] = field(default_factory=dict)  # key path -> line of a plain 010 (YAML 1.1: 8)
 
     @property
     def shown(self) -> str:
@@ -151,6 +153,9 @@ def _syntax_problem(shown: str, e: yaml.MarkedYAMLError, text: str = "") -> Prob
 #: How many values aliases (*name) may add by repeating an anchored part: far above any real project,
 #: far below a "billion laughs" document, whose expansion would take minutes and gigabytes.
 ALIAS_BUDGET = 50_000
+#: How many characters aliases may add: the same budget by size, so one long anchored string repeated
+#: 40,000 times (under ALIAS_BUDGET, but gigabytes once every use is validated) is refused too.
+ALIAS_CHAR_BUDGET = 1_000_000
 
 # Scalars whose conversion can fail (2026-02-30, 0b_): checked here so the error gets its line.
 _CHECKED_TAGS = {
@@ -169,6 +174,7 @@ class _Walker:
         self.doc, self.shown = doc, shown
         self.seen: set[int] = set()  # ids of nodes walked at least once
         self.repeats = 0
+        self.repeated_chars = 0  # characters of the scalars walked again through an alias
         self.open: set[int] = set()  # ids of the containers on the current path
         self.constructor = yaml.constructor.SafeConstructor()
 
@@ -186,9 +192,15 @@ class _Walker:
         first = id(node) not in self.seen
         if not first:
             self.repeats += 1
+            if isinstance(node, yaml.ScalarNode):
+                self.repeated_chars += len(node.value)
             if self.repeats > ALIAS_BUDGET:
                 raise _Stop(Problem(doc.at(*path[:1]), f"aliases (*name) expand this file to more than "
                                     f"{ALIAS_BUDGET:,} values", "write the values out, or use fewer nested aliases"))
+            if self.repeated_chars > ALIAS_CHAR_BUDGET:
+                raise _Stop(Problem(doc.at(*path[:1]), f"aliases (*name) expand this file to more than "
+                                    f"{ALIAS_CHAR_BUDGET:,} characters", "write the values out, or repeat "
+                                    "short values only"))
         self.seen.add(id(node))
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             if id(node) in self.open:
@@ -199,8 +211,13 @@ class _Walker:
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, int] = {}
             for key_node, value_node in node.value:
-                key = key_node.value
                 key_line = key_node.start_mark.line + 1
+                bad_key = _bad_key(key_node)
+                if bad_key:
+                    if first:
+                        problems.append(Problem(Location(self.shown, key_line), *bad_key))
+                    continue
+                key = key_node.value
                 if key in seen:
                     if first:  # an aliased mapping is walked again for each alias: report it once
                         problems.append(Problem(Location(self.shown, key_line), f"key '{key}' appears twice "
@@ -214,6 +231,9 @@ class _Walker:
                 problems += self._walk(item, path + (i,))
         elif isinstance(node, yaml.ScalarNode):
             doc.raw[path] = node.value
+            if first and not node.style and node.tag == "tag:yaml.org,2002:int" \
+                    and _LEADING_ZERO.fullmatch(node.value):
+                doc.octal[path] = line  # 010 is 8 to YAML 1.1: wrong wherever a number is taken (validate)
             check = _CHECKED_TAGS.get(node.tag)
             if check and first:
                 method, what, hint = check
@@ -224,6 +244,30 @@ class _Walker:
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             self.open.discard(id(node))
         return problems
+
+
+_KEY_READ_AS = {"tag:yaml.org,2002:null": "nothing (null)", "tag:yaml.org,2002:int": "a number",
+                "tag:yaml.org,2002:float": "a number", "tag:yaml.org,2002:bool": "true or false",
+                "tag:yaml.org,2002:timestamp": "a date"}
+# a plain 010 or 08: YAML 1.1 reads 010 as the octal number 8, and 08 as the text "08"
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]*[0-9][0-9_]*")
+
+
+def _bad_key(key_node: yaml.Node) -> tuple[str, str] | None:
+    """(message, hint) when a key is not plain text: a list or mapping (`? [a, b]`), or a scalar YAML reads as
+    a number, true/false or null. Every key in these files is a field name or an id."""
+    if not isinstance(key_node, yaml.ScalarNode):
+        kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+        return (f"a key must be plain text, not a {kind}", "write `name: value`; a key is a field name or an id")
+    if key_node.tag in _KEY_READ_AS:
+        return (f"key '{key_node.value}' is read by YAML as {_KEY_READ_AS[key_node.tag]}, not as a name",
+                f"a key is a field name or an id; put it in quotes if you mean it: \"{key_node.value}\"")
+    return None
+
+
+def _leading_zero_hint(raw: str) -> str:
+    plain = raw.lstrip("+-").lstrip("0_") or "0"
+    return f"write {plain} without the leading zero; if it is text (a phone number), put it in quotes: \"{raw}\""
 
 
 class _Stop(Exception):
@@ -239,22 +283,48 @@ def validate(model: type[BaseModel], doc: YamlDoc, problems: ProblemList, data: 
     except ValidationError as e:
         problems.reject([_validation_problem(model, doc, err, prefix) for err in e.errors()])
         return None
+    n = len(prefix)
+    octal = sorted((line, path) for path, line in doc.octal.items() if path[:n] == prefix)
+    if octal:  # the model took 010 as the number 8: say so rather than print month 8
+        problems.reject([Problem(Location(doc.shown, line), f"field '{field_path(path)}': '{doc.raw[path]}' has a "
+                                 f"leading zero, so YAML reads it as the octal number {_octal(doc.raw[path])}",
+                                 _leading_zero_hint(doc.raw[path])) for line, path in octal])
+        return None
     _attach(obj, doc, prefix)
     return obj
 
 
+def _octal(raw: str) -> int:
+    return yaml.constructor.SafeConstructor().construct_yaml_int(yaml.ScalarNode("tag:yaml.org,2002:int", raw))
+
+
 def _attach(obj: Any, doc: YamlDoc, prefix: tuple) -> None:
     """Give every nested model its file and the lines of its own fields."""
+    n = len(prefix)
+    _attach_lines(obj, doc.shown, {k[n:]: v for k, v in doc.lines.items() if k[:n] == prefix}, prefix)
+
+
+def _attach_lines(obj: Any, shown: str, lines: dict[tuple, int], prefix: tuple) -> None:
+    """`lines`: the lines below `prefix`, keyed by the rest of their path. Each level hands its children only
+    their own part, so 5,000 units cost 5,000 small dicts, not 5,000 scans of the whole file."""
     if isinstance(obj, BaseModel):
-        n = len(prefix)
-        lines = {k[n:]: v for k, v in doc.lines.items() if k[:n] == prefix}
         if hasattr(obj, "locate"):
-            obj.locate(doc.shown, lines, prefix)
+            obj.locate(shown, lines, prefix)
+        parts = _by_first_key(lines)
         for name in type(obj).model_fields:
-            _attach(getattr(obj, name), doc, prefix + (name,))
+            _attach_lines(getattr(obj, name), shown, parts.get(name, {}), prefix + (name,))
     elif isinstance(obj, (list, tuple)):
+        parts = _by_first_key(lines)
         for i, item in enumerate(obj):
-            _attach(item, doc, prefix + (i,))
+            _attach_lines(item, shown, parts.get(i, {}), prefix + (i,))
+
+
+def _by_first_key(lines: dict[tuple, int]) -> dict[Any, dict[tuple, int]]:
+    parts: dict[Any, dict[tuple, int]] = {}
+    for key, line in lines.items():
+        if key:
+            parts.setdefault(key[0], {})[key[1:]] = line
+    return parts
 
 
 def _validation_problem(model: type[BaseModel], doc: YamlDoc, err: ErrorDetails, prefix: tuple) -> Problem:
@@ -289,6 +359,10 @@ def _validation_problem(model: type[BaseModel], doc: YamlDoc, err: ErrorDetails,
                        "ids use only lowercase letters a-z, digits and dashes, e.g. fake-police")
     if kind == "string_pattern_mismatch" and "#" in str(err.get("ctx", {}).get("pattern", "")):
         return Problem(doc.at(*loc), f"field '{field}': '{value}' is not a colour", 'write colours as "#RRGGBB" in quotes')
+    # 08 and 09 are text to YAML 1.1 (not octal digits): a number field refuses them; say why
+    if kind in ("int_parsing", "int_type") and isinstance(value, str) and _LEADING_ZERO.fullmatch(value):
+        return Problem(doc.at(*loc), f"field '{field}': '{value}' has a leading zero, so YAML reads it as text, "
+                       "not a number", _leading_zero_hint(value))
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
