@@ -151,14 +151,36 @@ def _checked_sentence(summary: str) -> str:
 @cli.command(name="list")
 @click.argument("what", type=click.Choice(["cases", "audiences", "products", "units"]))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
+@click.option("-a", "--audience", "audiences", multiple=True, metavar="ID",
+              help="cases: what each product prints for this audience, and why (repeatable).")
+@click.option("-p", "--product", "products", multiple=True, metavar="ID",
+              help="cases, with -a or --date: only these products (repeatable).")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="cases: what each product prints on this day, and why (default with -a: SOURCE_DATE_EPOCH, "
+                   "else today).")
 @click.pass_obj
-def list_(obj: Context, what: str, as_json: bool) -> None:
+def list_(obj: Context, what: str, as_json: bool, audiences, products, date: str | None) -> None:
     """List the cases, audiences, products or units the project knows.
 
-    Example: antifraud list cases --json
-    """
-    from .catalog import describe
+    `list cases` with -a or --date shows, for each audience, what each product would print on that day and
+    why (focus, local, in season, top type, legal risk, priority): the selection before printing.
 
+    Example: antifraud list cases --date 2026-12-15 -a students
+    """
+    from .catalog import describe, selection, selection_text
+
+    if audiences or products or date:
+        if what != "cases":
+            raise click.UsageError("-a, -p and --date go with `list cases`")
+        from .clock import build_clock
+
+        day = build_clock(date).day  # a bad --date stops here, before the project is read
+        entries = selection(obj.load(), list(audiences), list(products), day)
+        if as_json:
+            click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        else:
+            click.echo("\n".join(selection_text(entries)))
+        return
     rows = describe(obj.load(), what)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -194,15 +216,25 @@ def init(directory: Path, force: bool) -> None:
     click.echo(f"next: cd {directory} && antifraud check && antifraud build")
 
 
+class _OutFolder(click.Path):
+    """-o: a folder; an empty name is refused (it became the project folder itself, N172b)."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("give a folder name (-o . builds into the project folder)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 @cli.command()
 @click.option("-a", "--audience", "audiences", multiple=True, metavar="ID", help="Audience id (repeatable; default all).")
 @click.option("-p", "--product", "products", multiple=True, metavar="ID",
               help="Product id (repeatable; default: the kit, or defaults.products). "
                    "`antifraud list products` shows them all.")
 @click.option("-u", "--unit", "units", multiple=True, metavar="ID", help="Unit id (repeatable; default all units).")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+@click.option("-o", "--out", type=_OutFolder(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Output folder.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default and most: one per CPU).")
 @click.option("--force", is_flag=True, help="Render everything, even what is up to date.")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if any output is missing or stale.")
 @click.option("--shard", default=None, metavar="K/N", help="Build only the K-th of N disjoint slices of the jobs.")
@@ -219,7 +251,10 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
     from .clock import build_clock
 
     shard_pair = _parse_shard(shard)
+    if check_only and force:  # --check says whether outputs are up to date; --force says to ignore that (N172)
+        raise click.UsageError("--check and --force cannot be used together: --check only reads")
     clock = build_clock(date)  # a bad --date or SOURCE_DATE_EPOCH stops here, before anything is read or written
+    _note_jobs(jobs)
     root = obj.project_dir or Path.cwd()
     out = out if out.is_absolute() else root / out  # --project p: p/dist, whatever the current folder
     if not force:  # the same build as last time, on the same files: known to be a no-op without loading anything
@@ -261,6 +296,16 @@ def build(obj: Context, audiences, products, units, out: Path, jobs, force: bool
     _say_where(out)
 
 
+def _note_jobs(jobs: int | None) -> None:
+    """-j above the CPUs this process may use is capped (N170): say so once, before the work starts."""
+    from .lifetime import usable_cpus
+
+    if jobs is not None and jobs > usable_cpus():
+        cpus = usable_cpus()
+        click.echo(f"note: -j {jobs}: using {cpus} worker process{'es' if cpus != 1 else ''}, one per CPU "
+                   f"(more would only wait their turn)", err=True)
+
+
 def _say_where(out: Path) -> None:
     """The last line of a build: where its files are (absolute) and how many of each product, from the
     manifest (every output in the folder, also those outside this build's -a/-p/-u)."""
@@ -269,8 +314,10 @@ def _say_where(out: Path) -> None:
 
     from .write import MANIFEST
 
-    try:
-        text = (out / MANIFEST).read_text(encoding="utf-8")
+    from .write import read_regular
+
+    try:  # never a FIFO or a device in its place (N150)
+        text = read_regular(out / MANIFEST).decode("utf-8")
     except (OSError, ValueError):
         return  # no manifest (nothing built yet) or not ours to read: nothing worth saying
     # Each output's entry names its product once; a JSON string cannot hold an unescaped `"product":`. Read
@@ -284,7 +331,8 @@ def _say_where(out: Path) -> None:
 @cli.command()
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="The build's output folder.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default and most: one per CPU).")
 @click.pass_obj
 def preview(obj: Context, out: Path, jobs) -> None:
     """PNG thumbnails of every page of every output, and OUT/index.html to browse them (offline).
@@ -295,6 +343,7 @@ def preview(obj: Context, out: Path, jobs) -> None:
     """
     from .preview import Names, make_preview
 
+    _note_jobs(jobs)
     root = obj.project_dir or Path.cwd()
     out = out if out.is_absolute() else root / out
 
@@ -345,7 +394,8 @@ def _leave(code) -> None:
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:  # None when the command started with that stream closed (`>&-`: N172d)
+                stream.flush()
         except (OSError, ValueError):  # a closed pipe (| head): nothing more can be said
             pass
     os._exit(code)

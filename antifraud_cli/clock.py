@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from .errors import Location, Problem, UsageError
 
+EARLIEST_YEAR = 1900  # --date before it is refused
+LATEST_EPOCH = 253402300799  # 9999-12-31 23:59:59 UTC: the last second a date (and a PDF date) can hold
+
 
 @dataclass(frozen=True)
 class BuildClock:
@@ -34,12 +37,17 @@ def build_clock(date_option: str | None = None, environ: Mapping[str, str] | Non
         except ValueError:
             raise UsageError(Problem(Location("--date"), f"'{date_option}' is not a date",
                                      "give the day as YYYY-MM-DD, e.g. --date 2027-09-01")) from None
+        if day.year < EARLIEST_YEAR:  # a typo: and a PDF date needs four digits of year (N182)
+            raise UsageError(Problem(Location("--date"), f"'{date_option}' is before {EARLIEST_YEAR}",
+                                     "give the day the materials are for, e.g. --date 2027-09-01"))
         return BuildClock(day, calendar.timegm(day.timetuple()), "--date")
     raw = env.get("SOURCE_DATE_EPOCH")
     if raw is not None:
         text = raw.strip()
-        if not text.isdigit() or len(text) > 12:
-            raise UsageError(Problem(Location("SOURCE_DATE_EPOCH"), f"SOURCE_DATE_EPOCH='{raw}' is not a timestamp",
+        # ASCII digits only: '²'.isdigit() is true, and int() refuses it (N181); the year must fit a date (N180)
+        if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) > LATEST_EPOCH:
+            raise UsageError(Problem(Location("SOURCE_DATE_EPOCH"), f"SOURCE_DATE_EPOCH='{raw}' is not a timestamp"
+                                     + (" before the year 10000" if text.isascii() and text.isdigit() else ""),
                                      "set it to whole seconds since 1970-01-01 UTC, e.g. $(git log -1 --format=%ct), "
                                      "or unset it"))
         epoch = int(text)

@@ -1,8 +1,10 @@
 """Compose stage: a job's data + its product template (Jinja2) -> the layout document (XML text) it prints.
 
-A project template is data, never code: every template runs in Jinja's sandbox, only files inside the
-template folders can be loaded (symlinks resolved), and a render that loops or writes too much stops with
-a `template:line` error naming the budget. Autoescape is on and undefined names are errors. What a template
+A project template is data, never code: every template runs in Jinja's sandbox, only regular files inside the
+template folders can be loaded (symlinks resolved; devices and pipes refused unread), and a render that loops,
+calls, makes or writes too much stops with a `template:line` error naming the budget. The budget counts work
+done and sizes made (every loop turn, call, operator, filter and `~`; widths checked before a text is padded),
+with a processor-time guard behind it: not a list of forbidden operators. Autoescape is on and undefined names are errors. What a template
 sees is `Context`: declared fields, each documented in docs/templates.md (a test keeps the two equal).
 
 `src(model, 'field', …)` in a template returns a short id (`s0`, `s1`, … in order of use); the YAML field it
@@ -19,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -31,17 +34,23 @@ from typing import Any, NamedTuple, TypedDict, cast
 from . import __version__
 from .errors import AntifraudError, Location, Problem
 from .incidents import summarize
+from .lifetime import cpu_budget
 from .loader import Project
 from .models import Audience, Case, Officer, Palette, QRConfig, Reading, Station, Unit, Voice
 from .paths import display
 from .photos import digest_of_images
 from .plan import Job, officer_ids
 from .products import ProductSpec
+from .select import subhead_for
 from .selfhash import tool_digest
 
-OUTPUT_BUDGET = 4_000_000  # characters of layout document a template may write
-TIME_BUDGET = 20.0  # seconds one template render may take
-LOOP_BUDGET = 200_000  # iterations of range() in one render
+OUTPUT_BUDGET = 4_000_000  # characters of layout document a template may write; also the longest text, list or
+# width (center, format, %) it may make or ask for
+WORK_BUDGET = 40_000_000  # characters (and list items) one render may make in all
+LOOP_BUDGET = 200_000  # loop turns and calls (macros, methods, filters) in one render
+NUMBER_BITS = 4_096  # the largest whole number a template may make (about 1,200 digits)
+CPU_BUDGET = 20.0  # seconds of processor time one render may take (SIGPROF: not the wall clock)
+TEMPLATE_BYTES = 1_000_000  # the largest template file read
 
 
 class BudgetExceeded(Exception):
@@ -49,21 +58,236 @@ class BudgetExceeded(Exception):
 
 
 class _Budget:
-    """Counts what one render spends; the sandbox and the loop helpers call `spend`."""
+    """What one render spends: loop turns and calls, and characters made. The sandbox, the loop wrapper and the
+    filters call `spend` and `made`; each limit is reached by counting, whatever the template writes or not."""
 
     def __init__(self) -> None:
-        self.start = time.monotonic()
+        self.start = time.process_time()
         self.steps = 0
+        self.chars = 0
 
     def spend(self, steps: int = 1) -> None:
         self.steps += steps
         if self.steps > LOOP_BUDGET:
-            raise BudgetExceeded(f"the template ran more than {LOOP_BUDGET:,} loop steps")
-        if time.monotonic() - self.start > TIME_BUDGET:
-            raise BudgetExceeded(f"the template took longer than {TIME_BUDGET:g} s")
+            raise BudgetExceeded(f"the template ran more than {LOOP_BUDGET:,} loop steps and calls")
+        if time.process_time() - self.start > CPU_BUDGET:
+            raise BudgetExceeded(f"the template took more than {CPU_BUDGET:g} s of processor time")
+
+    def made(self, size: int) -> None:
+        if size > OUTPUT_BUDGET:
+            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+        self.chars += size
+        if self.chars > WORK_BUDGET:
+            raise BudgetExceeded(f"the template made more than {WORK_BUDGET:,} characters of text in all")
 
 
 _BUDGET: list[_Budget] = []  # the render in progress (compose runs one render at a time per process)
+
+
+def _size(value, limit: int = OUTPUT_BUDGET) -> int:
+    """How big a value is once written out: a text's length, a list's items and everything in them (a list
+    holding the same long text many times counts it each time). Counting stops past `limit`; cycles too."""
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            total += len(item)
+            stack.extend(item)
+        elif isinstance(item, Mapping):
+            total += len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, int) and not isinstance(item, bool):
+            total += item.bit_length() // 3  # about its digits
+        else:
+            total += 1
+    return total
+
+
+def _check_size(value, what: str = "text or list") -> None:
+    if _size(value) > OUTPUT_BUDGET:
+        raise BudgetExceeded(f"the template made a {what} longer than {OUTPUT_BUDGET:,} characters")
+
+
+def _check_width(number, what: str) -> None:
+    if isinstance(number, int) and not isinstance(number, bool) and abs(number) > OUTPUT_BUDGET:
+        raise BudgetExceeded(f"the template asked for {what} of {number:,}, more than {OUTPUT_BUDGET:,}")
+
+
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_BRACE_NUMBER = re.compile(r"\d+")
+
+
+def _check_format(text: str) -> None:
+    """Widths and precisions written into a format (`%0999999999d`, `{0:999999999}`): each is a text that long."""
+    for width, precision in _PERCENT.findall(text):
+        for number in (width, precision):
+            if number.isdigit():
+                _check_width(int(number), "a width")
+    import string
+
+    try:
+        for _, _, spec, _ in string.Formatter().parse(text):
+            for number in _BRACE_NUMBER.findall(spec or ""):
+                _check_width(int(number), "a width")
+    except ValueError:
+        pass  # not a {} format: str.format will say so itself
+
+
+def _check_binop(operator: str, left, right) -> None:
+    """Before an operator runs: what it would make must fit the budget (it is made in one step, in C)."""
+    if operator == "*":
+        sequence, count = (left, right) if isinstance(left, (str, list, tuple)) else (right, left)
+        if isinstance(sequence, (str, list, tuple)) and isinstance(count, int):
+            if count > 0 and _size(sequence, OUTPUT_BUDGET // count + 1) * count > OUTPUT_BUDGET:
+                raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+        elif isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > NUMBER_BITS:
+            raise BudgetExceeded(f"the template made a number of more than {NUMBER_BITS:,} bits")
+    elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
+        if left.bit_length() * right > NUMBER_BITS:  # (10**64)**64 chained: each step checked
+            raise BudgetExceeded(f"the template made a number of more than {NUMBER_BITS:,} bits "
+                                 f"(a power too large)")
+    elif operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+        if _size(left) + _size(right) > OUTPUT_BUDGET:
+            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+    elif operator == "%" and isinstance(left, str):
+        _check_format(left)
+        for arg in (right if isinstance(right, tuple) else (right,)):
+            _check_width(arg, "a width")
+
+
+_NESTED = re.compile(r"(%[^a-zA-Z%]*\*|\{[^{}]*:[^{}]*\{)")  # a width taken from the arguments: %*d, {0:{1}}
+
+
+def _check_call(obj, args, kwargs) -> None:
+    """Before a method runs: no width above the budget (`center`, `ljust`, …, a format's `*` or `{1}` width),
+    and for the methods that make a long text from short ones (`replace`, `join`, `expandtabs`) the size they
+    would make."""
+    wrapped = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format
+    owner = getattr(wrapped, "__self__", None)
+    name = getattr(wrapped, "__name__", "")
+    if not isinstance(owner, str):
+        return
+    if name in ("center", "ljust", "rjust", "zfill") and args:
+        _check_width(args[0], f"a width ({name})")
+    elif name in ("format", "format_map"):
+        _check_format(owner)
+        if _NESTED.search(owner):
+            for arg in (*args, *kwargs.values(), *(args[0].values() if args and isinstance(args[0], Mapping) else ())):
+                _check_width(arg, "a width")
+    elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        found = owner.count(args[0]) if args[0] else len(owner) + 1
+        if len(owner) + found * len(args[1]) > OUTPUT_BUDGET:
+            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+    elif name == "join" and args:
+        _check_size(args[0])
+        if isinstance(args[0], (list, tuple)) and len(owner) * len(args[0]) > OUTPUT_BUDGET:
+            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+    elif name == "expandtabs":
+        width = args[0] if args else kwargs.get("tabsize", 8)
+        if isinstance(width, int) and len(owner) + owner.count("\t") * width > OUTPUT_BUDGET:
+            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+
+
+_WIDTH_FILTERS = {"center", "indent", "batch", "slice"}  # their first argument is the size of what they make
+
+
+def _after(result, owner=None):
+    """A call's result (and the list or dict it changed) counted against the budget."""
+    budget = _BUDGET[-1] if _BUDGET else None
+    if budget is not None:
+        if isinstance(result, (str, list, tuple, dict)):
+            budget.made(len(result))
+        if isinstance(owner, (list, dict, set)) and len(owner) > OUTPUT_BUDGET:  # append/extend in a loop
+            raise BudgetExceeded(f"the template made a list longer than {OUTPUT_BUDGET:,} items")
+    return result
+
+
+def _budget_filter(name: str, function):
+    """A filter run under the budget: a step, its width, its input's size, its result's size."""
+    import functools
+
+    @functools.wraps(function)  # keeps jinja's pass_context / pass_eval_context marks
+    def budgeted(*args, **kwargs):
+        if _BUDGET:
+            _BUDGET[-1].spend()
+        values = [a for a in args if not _is_jinja_context(a)]
+        if values:
+            value = values[0]
+            _check_size(value)
+            if name in _WIDTH_FILTERS and (len(values) > 1 or kwargs):
+                _check_width(values[1] if len(values) > 1 else next(iter(kwargs.values())), f"a width ({name})")
+            if name == "indent" and isinstance(value, str):
+                width = values[1] if len(values) > 1 else kwargs.get("width", 4)
+                if isinstance(width, int) and value.count("\n") * width + len(value) > OUTPUT_BUDGET:
+                    raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+            if name == "format" and isinstance(value, str):  # "%0999999999d"|format(1)
+                _check_format(value)
+                if _NESTED.search(value):
+                    for arg in (*values[1:], *kwargs.values()):
+                        _check_width(arg, "a width")
+            if name == "replace" and isinstance(value, str) and len(values) >= 3:
+                _check_call(value.replace, values[1:], {})
+            if name == "join":
+                _check_size(value)
+        return _after(function(*args, **kwargs))
+
+    return budgeted
+
+
+def _is_jinja_context(value) -> bool:
+    from jinja2.nodes import EvalContext
+    from jinja2.runtime import Context as JinjaContext
+
+    return isinstance(value, (EvalContext, JinjaContext)) or getattr(value, "sandboxed", None) is not None
+
+
+def _loop_budget(iterable):
+    """What every `{% for %}` iterates through (the sandbox wraps each loop): one step per turn, so a loop that
+    writes nothing is counted too (N100)."""
+    budget = _BUDGET[-1]
+    for item in iterable:
+        budget.spend()
+        yield item
+
+
+def _concat(eval_ctx, parts):
+    """`a ~ b`: its size checked before it is made (N102), then joined as Jinja joins it."""
+    from jinja2.runtime import markup_join, str_join
+
+    total = 0
+    for part in parts:
+        total += _size(part)
+        if total > OUTPUT_BUDGET:
+            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+    return _after(markup_join(parts) if eval_ctx.autoescape else str_join(parts))
+
+
+def _budget_tree(node):
+    """The parsed template with every loop's iterable and every `~` going through the budget."""
+    from jinja2 import nodes
+
+    for name in node.fields:
+        value = getattr(node, name, None)
+        if isinstance(value, nodes.Node):
+            setattr(node, name, _budget_tree(value))
+        elif isinstance(value, list):
+            setattr(node, name, [_budget_tree(v) if isinstance(v, nodes.Node) else v for v in value])
+    if isinstance(node, nodes.For):
+        node.iter = nodes.Filter(node.iter, "_loop_budget", [], [], None, None, lineno=node.iter.lineno)
+    elif isinstance(node, nodes.Concat):
+        return nodes.Filter(nodes.List(node.nodes, lineno=node.lineno), "_concat", [], [], None, None,
+                            lineno=node.lineno)
+    return node
+
+
+def _finalize(value):
+    """Every `{{ … }}`: a list or number too big to write is refused before it becomes text."""
+    if not isinstance(value, str):
+        _check_size(value)
+    return value
 
 
 class SourceField(NamedTuple):
@@ -118,30 +342,89 @@ def _environment(dirs: tuple[str, ...]):
     from jinja2.sandbox import SandboxedEnvironment
 
     class Sandbox(SandboxedEnvironment):
-        intercepted_binops = frozenset(["*", "**"])
+        """Jinja's sandbox, budgeted by the work a render does and the size of what it makes (N100–N104): every
+        operator, call, filter, loop turn and `~` goes through the budget, not only `range` and `*`."""
+        intercepted_binops = frozenset(["+", "-", "*", "/", "//", "%", "**"])
 
         def call_binop(self, context, operator, left, right):
-            if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
-                raise BudgetExceeded("the template raised a number to a power above 64")
-            if operator == "*" and (isinstance(left, (str, list)) or isinstance(right, (str, list))):
-                count = right if isinstance(left, (str, list)) else left
-                if isinstance(count, int) and count * len(left if isinstance(left, (str, list)) else right) \
-                        > OUTPUT_BUDGET:
-                    raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
-            return super().call_binop(context, operator, left, right)
+            _check_binop(operator, left, right)
+            return _after(super().call_binop(context, operator, left, right))
+
+        def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (jinja's own signature)
+            if _BUDGET:
+                _BUDGET[-1].spend()
+            for arg in (*args, *kwargs.values()):
+                _check_size(arg)
+            _check_call(__obj, args, kwargs)
+            return _after(super().call(__context, __obj, *args, **kwargs), getattr(__obj, "__self__", None))
+
+        def getattr(self, obj, attribute):
+            if isinstance(obj, str) and attribute in ("format", "format_map"):
+                _check_format(obj)
+            return super().getattr(obj, attribute)
+
+        def _parse(self, source, name, filename):
+            tree = _budget_tree(super()._parse(source, name, filename))
+            tree.set_environment(self)
+            return tree
 
     # plain-text templates (`*.txt.j2`) write text, not XML: nothing to escape
     env = Sandbox(loader=_FolderLoader(list(dirs)), autoescape=lambda name: not (name or "").endswith(".txt.j2"),
-                  undefined=jinja2.StrictUndefined, bytecode_cache=_bytecode_cache(),
+                  undefined=jinja2.StrictUndefined, bytecode_cache=_bytecode_cache(), finalize=_finalize,
                   trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.globals.clear()  # no lipsum, cycler, joiner, namespace, dict: only what templates are documented to use
     env.globals.update(src=_src, max=max, min=min, range=_budgeted_range)
     env.filters["chars"] = len
+    env.filters["within"] = within  # few words per case: reading.max_words_per_case
+    env.filters["fresh"] = fresh  # a page says a thing once: lines that repeat another are left out
     from . import speech  # scripts read aloud: numbers as said, and their honest duration
 
     env.filters["spoken"] = speech.spoken
     env.filters["script_seconds"] = speech.script_seconds
+    for name, function in list(env.filters.items()):
+        env.filters[name] = _budget_filter(name, function)
+    env.filters["_loop_budget"] = _loop_budget
+    env.filters["_concat"] = jinja2.pass_eval_context(_concat)
     return env
+
+
+def within(texts, budget: int | None) -> list:
+    """`case.advice|within(reading.max_words_per_case)`: the leading texts whose characters add up to at most
+    `budget` (always the first one; all of them when the budget is none)."""
+    if budget is None:
+        return list(texts)
+    out, used = [], 0
+    for text in texts:
+        used += len(text)
+        if out and used > budget:
+            break
+        out.append(text)
+    return out
+
+
+REPEAT_RUN = 6  # characters two lines share to say the same thing twice (不会电话办案)
+
+
+def fresh(texts, *others) -> list:
+    """`case.advice|fresh(case.headline)`: the texts that repeat none of `others` (texts, or lists of texts) nor
+    an earlier one kept: no run of REPEAT_RUN characters in common, so that a page does not say a thing twice."""
+    seen: list[str] = []
+
+    def gather(item) -> None:  # a text, or lists of texts (the advice of every case printed)
+        if isinstance(item, str):
+            seen.append(item)
+        elif isinstance(item, (list, tuple)):
+            for inner in item:
+                gather(inner)
+
+    gather(list(others))
+    out: list[str] = []
+    for text in texts:
+        runs = {text[i:i + REPEAT_RUN] for i in range(len(text) - REPEAT_RUN + 1)}
+        if not any(run in earlier for run in runs for earlier in seen):
+            out.append(text)
+            seen.append(text)
+    return out
 
 
 def _bytecode_cache():
@@ -166,28 +449,67 @@ def _bytecode_cache():
             except OSError:
                 pass
 
-    return BytecodeCache(str(cache_root() / "templates"), "%s.jinja")
+    # named by the tool's code too: a template compiled by another version lacks this one's budget
+    return BytecodeCache(str(cache_root() / "templates"), f"%s.{tool_digest()[:12]}.jinja")
+
+
+def template_bytes(path: Path, folders) -> bytes:
+    """A template file's bytes, refused before anything is read when it is a link leading out of the template
+    folders, not a regular file (a FIFO would never end, /dev/zero never stop: N107), or too large."""
+    real = Path(path).resolve()
+    if not any(real.is_relative_to(Path(f).resolve()) for f in folders):
+        raise AntifraudError(Problem(Location(display(path)), "template: it is a link to a file outside the "
+                                     "template folders", "copy the file into templates/ instead of linking to it"))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise AntifraudError(Problem(Location(display(path)), "template: not a regular file (a device, a pipe "
+                                         "or a folder)", "only templates (text files) belong in templates/"))
+        data = fh.read(TEMPLATE_BYTES + 1)
+    if len(data) > TEMPLATE_BYTES:
+        raise AntifraudError(Problem(Location(display(path)), f"template: larger than {TEMPLATE_BYTES:,} bytes",
+                                     "only templates (text files) belong in templates/"))
+    return data
 
 
 class _FolderLoader:
-    """jinja2.FileSystemLoader that refuses files whose real path is outside the template folders."""
+    """jinja2.FileSystemLoader that refuses files whose real path is outside the template folders, and reads a
+    template only once it is known to be a regular file of a sensible size (template_bytes)."""
 
     def __new__(cls, folders):
         import jinja2
+        from jinja2.loaders import split_template_path
 
         class FolderLoader(jinja2.FileSystemLoader):
             def get_source(self, environment, template):
-                try:
-                    source, filename, uptodate = super().get_source(environment, template)
-                except UnicodeDecodeError as e:  # GBK-saved or binary: say so at the file, not as a codec error
-                    path = next(p for f in self.searchpath if (p := Path(f, *template.split("/"))).is_file())
-                    line = path.read_bytes()[: e.start].count(b"\n") + 1
-                    raise AntifraudError(Problem(Location(display(path), line), "template: not UTF-8 text",
-                                                 "save the template as UTF-8")) from None
-                real = Path(filename).resolve()
-                if not any(real.is_relative_to(Path(f).resolve()) for f in self.searchpath):
-                    raise jinja2.TemplateNotFound(f"{template} (it leads outside the template folders)")
-                return source, filename, uptodate
+                pieces = split_template_path(template)  # refuses `..`
+                for folder in self.searchpath:
+                    path = Path(folder, *pieces)
+                    if not os.path.lexists(path):
+                        continue
+                    real = path.resolve()
+                    if not any(real.is_relative_to(Path(f).resolve()) for f in self.searchpath):
+                        raise jinja2.TemplateNotFound(f"{template} (it leads outside the template folders)")
+                    try:
+                        data = template_bytes(path, self.searchpath)
+                        mtime = os.stat(path).st_mtime_ns
+                    except FileNotFoundError:  # a link to nowhere
+                        continue
+                    try:
+                        source = data.decode("utf-8")
+                    except UnicodeDecodeError as e:  # GBK-saved or binary: say so at the file, not as a codec error
+                        raise AntifraudError(Problem(Location(display(path), data[: e.start].count(b"\n") + 1),
+                                                     "template: not UTF-8 text", "save the template as UTF-8")) from None
+
+                    def uptodate(path=path, mtime=mtime) -> bool:
+                        try:
+                            return os.stat(path).st_mtime_ns == mtime
+                        except OSError:
+                            return False
+
+                    return source, os.path.normpath(path), uptodate
+                raise jinja2.TemplateNotFound(template)
 
         return FolderLoader(folders)
 
@@ -240,6 +562,7 @@ class Context(TypedDict):
     voice: Voice  # = audience.voice
     palette: Palette  # = audience.palette
     cases: list[Case]  # the cases picked for this audience and product, addressed as the audience reads them
+    subhead: str | None  # voice.subhead for these cases: of a list, the first whose cases are all printed
     station: Station  # from antifraud.yaml, or the national stand-in
     has_station: bool  # the project has an antifraud.yaml: `station` is real
     qr: QRConfig  # the station's QR code
@@ -268,6 +591,7 @@ def context(project: Project, job: Job, day: date, cell: tuple[str | None, str |
     return {
         "audience": audience, "reading": audience.reading, "voice": audience.voice, "palette": audience.palette,
         "cases": [addressed(project.cases[c], audience.voice.address) for c in job.cases],
+        "subhead": subhead_for(audience, job.cases),
         "station": project.station, "has_station": project.config is not None,
         "qr": project.qr, "unit": unit, "officer": officer,
         "officer_units": [u for u in project.units if officer and (u.id in officer.units or u.officer == officer.name)],
@@ -325,14 +649,18 @@ def compose_xml(project: Project, job: Job, day: date,
     try:
         pieces: list[str] = []
         size = 0
-        for piece in env.get_template(spec.template).generate(context(project, job, day, cell)):
-            size += len(piece)
-            if size > OUTPUT_BUDGET:
-                raise BudgetExceeded(f"the template wrote more than {OUTPUT_BUDGET:,} characters")
-            _BUDGET[-1].spend(0)
-            pieces.append(piece)
+        too_long = BudgetExceeded(f"the template took more than {CPU_BUDGET:g} s of processor time")
+        with cpu_budget(CPU_BUDGET, too_long):  # whatever the render is doing (N100, N103)
+            for piece in env.get_template(spec.template).generate(context(project, job, day, cell)):
+                size += len(piece)
+                if size > OUTPUT_BUDGET:
+                    raise BudgetExceeded(f"the template wrote more than {OUTPUT_BUDGET:,} characters")
+                _BUDGET[-1].spend(0)
+                pieces.append(piece)
         return Composed("".join(pieces), _SOURCES[-1].fields), f"{shown} (rendered)"
-    except BudgetExceeded as e:
+    except (BudgetExceeded, MemoryError) as e:
+        if isinstance(e, MemoryError):
+            e = BudgetExceeded("the template needed more memory than there is")
         raise AntifraudError(Problem(_template_location(e, shown), f"template stopped: {e}",
                                      "a template may not loop or write without end; check its loops")) from None
     except jinja2.TemplateSyntaxError as e:

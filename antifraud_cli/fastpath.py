@@ -25,12 +25,19 @@ def inputs_digest(day: str, files: list[str], folders: list[str]) -> str | None:
     not changed, an output's composed document cannot have changed either."""
     from .filehash import file_hash  # big files' hashes are remembered by size and mtime
 
+    import stat
+
+    from .write import read_regular
+
     h = hashlib.sha256(f"{day}\0{selfhash.tool_digest()}\0".encode())
     for name in files:
         path = Path(name)
         try:
-            size = path.stat().st_size
-            digest = file_hash(path) if size > 1 << 20 else hashlib.sha256(path.read_bytes()).hexdigest()
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode):  # became a FIFO or a device since: never read one (it may not end)
+                return None
+            digest = (file_hash(path) if st.st_size > 1 << 20 else
+                      hashlib.sha256(read_regular(path, follow=True)).hexdigest())
         except OSError:
             return None
         h.update(f"{name}\0{digest}\0".encode())
@@ -51,30 +58,33 @@ def build_key(selection: dict, inputs: str) -> str:
 
 def record(out: Path, selection: dict, inputs: str, files: list[str], folders: list[str], outputs: list[str]) -> None:
     """Remember what this build read and made (best effort: without it the next build takes the full path)."""
-    from .write import STATE
+    from .write import _DIR, _NOFOLLOW, STATE, _replace_at
 
-    target = out / STATE / RECORD
+    try:  # the state folder is opened without following a link: the record is never written elsewhere
+        state = os.open(out / STATE, _DIR | _NOFOLLOW)
+    except OSError:
+        return
     try:
         if not inputs:
-            target.unlink(missing_ok=True)
+            os.unlink(RECORD, dir_fd=state)
             return
-        tmp = target.with_name(f"{RECORD}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": build_key(selection, inputs), "files": files, "folders": folders,
-                                   "outputs": sorted(outputs)}, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, target)
+        _replace_at(state, RECORD, json.dumps({"key": build_key(selection, inputs), "files": files,
+                                               "folders": folders, "outputs": sorted(outputs)}, ensure_ascii=False))
     except OSError:
         pass
+    finally:
+        os.close(state)
 
 
 def up_to_date(out: Path, selection: dict, day: str) -> int | None:
     """How many outputs the last build made, when this same build would change nothing; else None."""
-    from .write import MANIFEST, STATE, load_index, stamp
+    from .write import MANIFEST, STATE, load_index, read_regular, stamp
 
     if not os.path.isdir(out / STATE) or os.path.islink(out / STATE):
         return None  # no build here, or a state folder the full path refuses (a link: another folder's record)
     try:
-        last = json.loads((out / STATE / RECORD).read_text(encoding="utf-8"))
-        entries = {e["path"]: e for e in json.loads((out / MANIFEST).read_text(encoding="utf-8"))["outputs"]}
+        last = json.loads(read_regular(out / STATE / RECORD).decode("utf-8"))  # no FIFO, device or link (N150)
+        entries = {e["path"]: e for e in json.loads(read_regular(out / MANIFEST).decode("utf-8"))["outputs"]}
         files, folders, outputs = list(last["files"]), list(last["folders"]), list(last["outputs"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

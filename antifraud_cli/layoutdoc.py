@@ -92,9 +92,15 @@ def parse(xml: str, origin: str) -> Node:
                                     f"text is not allowed directly inside <{stack[-1].tag}>: {data.strip()[:20]!r}",
                                     "put text inside <p>, <h>, <item> or <text>"))
 
+    def doctype(*_):  # entities would expand inside expat, unbudgeted (a billion laughs: N109)
+        raise AntifraudError(Problem(Location(origin, parser.CurrentLineNumber),
+                                     "the layout document declares a DOCTYPE, which is not allowed",
+                                     "a template writes the layout's elements only, with no <!DOCTYPE> or <!ENTITY>"))
+
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
+    parser.StartDoctypeDeclHandler = doctype
     try:
         parser.Parse(data, True)
     except expat.ExpatError as e:

@@ -50,7 +50,55 @@ def deferred():
             _raise_for(signum)
 
 
+# ---------------------------------------------------------------- processor-time budgets
+
+_budgeting = False  # a cpu_budget is running in this process
+
+
+@contextmanager
+def cpu_budget(seconds: float, stop: BaseException):
+    """Raise `stop` inside the block once this process has used `seconds` of processor time in it (SIGPROF: CPU
+    time, not the wall clock, so a busy machine does not trip it). A step of C code finishes first. Only in the
+    main thread, where signals are delivered; elsewhere the block runs unguarded."""
+    global _budgeting
+    if _budgeting or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield  # inside another budget (a document composed again while it renders): that one holds
+        return
+    _budgeting = True
+    armed = [True]
+
+    def on_prof(signum, frame):
+        if armed[0]:
+            armed[0] = False
+            raise stop
+
+    previous = signal.signal(signal.SIGPROF, on_prof)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+        _budgeting = False
+
+
 # ---------------------------------------------------------------- workers
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's or taskset's share, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(requested: int | None) -> int:
+    """How many worker processes `-j` gets: what was asked, at most one per usable CPU (more only waits and
+    takes memory: -j 10000 started hundreds of processes, N170). The default is one per CPU."""
+    cpus = usable_cpus()
+    return cpus if requested is None else max(1, min(requested, cpus))
+
 
 PR_SET_PDEATHSIG = 1
 

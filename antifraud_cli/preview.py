@@ -24,9 +24,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .errors import AntifraudError, Location, Problem
+from .lifetime import worker_count
 from .paths import display
 from .speech import DURATION_RE
-from .write import _safe_path, descend
+from .write import _safe_path, descend, read_regular
 
 FOLDER = "_preview"
 STATE = "state.json"
@@ -133,6 +134,13 @@ def _page_images(src: Path) -> list:
         if not images:
             raise Unviewable("the PDF has no pages", "PDF 没有页面")
         return images
+    if suffix == ".pptx":  # slides: drawn from the file's shapes (slides.preview), an approximation of PowerPoint
+        from .slides import preview as slide_images
+
+        try:
+            return slide_images(src.read_bytes(), width_px=THUMB_PX)
+        except Exception as e:  # a damaged or foreign file: whatever python-pptx raises
+            raise Unviewable(f"the slides do not open: {_reason(e, src)}", "幻灯片无法打开") from None
     raise Unviewable(f"no preview for {suffix + ' files' if suffix else 'a file without an extension'}",
                      f"不支持预览 {suffix} 文件" if suffix else "不支持预览此类文件")
 
@@ -261,13 +269,14 @@ def make_preview(out: Path, names=Names, jobs: int | None = None, warn=None) -> 
     warn = warn or _warn
     manifest_path = out / "manifest.json"
     try:
-        manifest_bytes = manifest_path.read_bytes()
+        manifest_bytes = read_regular(manifest_path, follow=True)  # a FIFO or a device is never read (N150)
         outputs = json.loads(manifest_bytes.decode("utf-8"))["outputs"]
     except FileNotFoundError:
         raise AntifraudError(Problem(Location(display(manifest_path)), "no manifest: nothing has been built here",
                                      "run `antifraud build` first, or give the build's output folder with -o")) from None
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise AntifraudError(Problem(Location(display(manifest_path)), f"cannot read the manifest: {e}",
+        why = e.strerror if isinstance(e, OSError) and e.strerror else e
+        raise AntifraudError(Problem(Location(display(manifest_path)), f"cannot read the manifest: {why}",
                                      "build again to write a new one")) from None
     folder = out / FOLDER
     try:
@@ -280,7 +289,7 @@ def make_preview(out: Path, names=Names, jobs: int | None = None, warn=None) -> 
             "remove it (preview makes the thumbnails again); preview never writes through a link"))
     outputs = _trusted_outputs(out, outputs, manifest_path, warn)
     try:
-        saved = json.loads((folder / STATE).read_text(encoding="utf-8"))
+        saved = json.loads(read_regular(folder / STATE).decode("utf-8"))
         state, last_manifest = _trusted_state(out, saved["outputs"], folder / STATE, warn), saved["manifest"]
         forgot = state != saved["outputs"]  # written again without what was ignored: warned about once
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -330,7 +339,7 @@ def _warn(message: str) -> None:
 
 def _run(out: Path, todo: list[str], jobs: int | None):
     tasks = [(str(out), rel) for rel in todo]
-    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    workers = min(worker_count(jobs), len(tasks))  # at most one per CPU (N170)
     if workers <= 1 or len(tasks) < 4:
         yield from map(render_thumbs, tasks)
         return
@@ -381,7 +390,7 @@ def _remove_thumb(folder: Path, name: str) -> bool:
 def _write_if_changed(path: Path, text: str) -> None:
     data = text.encode("utf-8")
     try:
-        if path.read_bytes() == data:
+        if read_regular(path) == data:
             return
     except OSError:
         pass

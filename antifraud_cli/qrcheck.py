@@ -7,23 +7,44 @@ more; 0.4 mm is the smallest that decoded reliably from a 150 dpi scan in our te
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import lru_cache
 
 MIN_MODULE_MM = 0.4
 QUIET_MODULES = 4  # the quiet zone the renderer draws around the code (not part of size_mm)
 
 
+def qr_code(payload: str):
+    """The QR code (error correction M, no border) for `payload`, made: what the renderer draws and the checks
+    measure. qrcode 8.2 fails (`ValueError: glog(0)`) when a block of the code's data is all zero bits, which a
+    long run of digits makes in its numeric mode (N132); such a payload is encoded again as plain bytes, where
+    printable text never gives a zero block. DataOverflowError when no QR code holds it."""
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+    from qrcode.util import MODE_8BIT_BYTE, QRData
+
+    data = payload.encode("utf-8")
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, box_size=1)
+    code.add_data(data)
+    try:
+        code.make(fit=True)
+    except ValueError as e:
+        if not str(e).startswith("glog"):
+            raise
+        code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, box_size=1)
+        code.add_data(QRData(data, mode=MODE_8BIT_BYTE))
+        code.make(fit=True)
+    return code
+
+
 @lru_cache(maxsize=256)
 def modules_for(payload: str) -> int | None:
     """Modules per side of the smallest QR code (error correction M) holding `payload`; None if none can."""
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_M
     from qrcode.exceptions import DataOverflowError
 
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
-    code.add_data(payload.encode("utf-8"))  # as layout.qr_matrix encodes it
     try:
-        version = code.best_fit()
+        version = qr_code(payload).version
     except (DataOverflowError, ValueError):
         return None
     return 17 + 4 * version
@@ -41,8 +62,21 @@ def _bytes_fitting(modules: int) -> int:
     return max(0, (bits - 4 - (8 if version < 10 else 16)) // 8)
 
 
+# What a printed code may open: the rule of `qr.url` (models.QRConfig), here for every <qr> a template draws too
+# (a template's `payload="javascript:…"` was printed: N112)
+# (`tel:---` has no number to dial: N130)
+LINK = re.compile(r"^(tel:\+?(?=[0-9\-]*[0-9])[0-9\-]{3,20}|https?://\S+|weixin://\S+|sms:\S+|mailto:\S+)$")
+
+
 def check_payload(payload: str, size_mm: float) -> str | None:
     """Why `payload` cannot be printed as a scannable QR code `size_mm` wide, or None when it can."""
+    if not LINK.match(payload):
+        return f"'{payload[:60]}' is not a tel:, https://, weixin://, sms: or mailto: link"
+    hidden = next((c for c in payload if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if hidden is not None:  # a zero-width space or soft hyphen inside a printed link: what it opens is not what
+        # a reader sees (N097)
+        return (f"the link holds the invisible character U+{ord(hidden):04X} "
+                f"({unicodedata.name(hidden, 'control')}): retype it")
     length = len(payload.encode("utf-8"))
     n = modules_for(payload)
     if n is None:

@@ -3,6 +3,11 @@ rendered (memory stays flat); when every job succeeded they are moved into place
 moved out, and the manifest is written last. Any failure undoes the moves: a failed, interrupted or killed
 build leaves OUT as it was (a killed build's staging folder is removed by the next build).
 
+OUT is opened once, and every write, move and removal goes through open folders (`dir_fd`), each step down
+taken without following a symbolic link: a link swapped in during the build cannot send a file elsewhere
+(N159). Pruning removes only files this tool's own record says it wrote (`.antifraud/written.json`, keyed
+with a random key kept beside it), never a path merely because a manifest lists it with the right hash (N160).
+
     with OutputWriter(out) as w:          # lock, clean leftovers, load the manifest (w.manifest)
         w.put(job, data)                  # as each job finishes
         removed = w.commit(remove, clock) # all or nothing
@@ -11,13 +16,14 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import hmac
 import json
 import os
 import re
+import secrets
 import shutil
 import stat
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +41,8 @@ MANIFEST = "manifest.json"
 STATE = ".antifraud"  # inside OUT: the lock, staging folders and the stat index
 LOCK = "lock"
 INDEX = "index.json"
+KEY = "key"  # random bytes keying WRITTEN: a record made by hand (or copied from elsewhere) does not match it
+WRITTEN = "written.json"  # path -> HMAC(key, path and sha256) of every output this tool wrote and has not pruned
 LOCK_WAIT = 600.0  # seconds a build waits for another one writing the same OUT (ANTIFRAUD_LOCK_WAIT overrides)
 # A file whose mtime is this close to the moment it was stat'ed could still change within the same timestamp
 # tick without a visible change: it is hashed on the next build instead of trusted (git's "racily clean").
@@ -42,6 +50,20 @@ RACY_NS = 2_000_000_000
 _SHA = re.compile(r"[0-9a-f]{64}")
 _OLD_TMP = re.compile(r"\..+\.(pdf|json)\.[a-z0-9_]{8}\.tmp")  # what mkstemp beside outputs left (before staging)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
+
+def read_regular(path, dir_fd: int | None = None, follow: bool = False) -> bytes:
+    """A regular file's bytes. A FIFO, a device (/dev/zero) or, unless `follow`, a symbolic link is an OSError,
+    found before anything is read (opened without blocking, checked on the open file): state files and the
+    manifest are input anyone can replace (N150)."""
+    flags = os.O_RDONLY | _NONBLOCK | (0 if follow else _NOFOLLOW)
+    fd = os.open(path, flags, dir_fd=dir_fd)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file")
+        return fh.read()
 
 
 def _write_error(e: OSError, path: Path) -> AntifraudError:
@@ -49,8 +71,11 @@ def _write_error(e: OSError, path: Path) -> AntifraudError:
         hint = "free some space on that disk (or raise its size limit), or build into another folder with -o"
     elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         hint = "make the output folder writable, or build into another folder with -o"
-    elif e.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+    elif e.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ELOOP):
         hint = "something else is in the way of this path: build into another folder with -o"
+        if e.errno == errno.ELOOP:
+            return AntifraudError(Problem(Location(display(path)), "cannot write: a symbolic link is on its way; "
+                                          "antifraud never writes through one", hint))
     else:
         hint = None
     return AntifraudError(Problem(Location(display(path)), f"cannot write: {e.strerror or e}", hint))
@@ -178,8 +203,8 @@ class Manifest:
     def load(cls, out: Path) -> "Manifest":
         manifest = cls()
         path = Path(out) / MANIFEST
-        try:
-            manifest.entries = _entries(json.loads(path.read_bytes().decode("utf-8")))
+        try:  # a FIFO or /dev/zero in its place is not read (N150), a link not followed
+            manifest.entries = _entries(json.loads(read_regular(path).decode("utf-8")))
         except FileNotFoundError:
             return manifest
         except OSError as e:
@@ -233,7 +258,7 @@ class Manifest:
 def load_index(out: Path) -> dict[str, tuple]:
     """The stat index of OUT (output path -> its `stamp`); empty when missing or damaged."""
     try:
-        files = json.loads((out / STATE / INDEX).read_text(encoding="utf-8"))["files"]
+        files = json.loads(read_regular(out / STATE / INDEX).decode("utf-8"))["files"]
         return {p: tuple(v) for p, v in files.items()
                 if isinstance(v, list) and len(v) == 5 and all(type(x) is int for x in v[:4])
                 and isinstance(v[4], str)}
@@ -257,21 +282,32 @@ class OutputWriter:
         self.manifest = Manifest()
         self.warnings: list[str] = []  # "path: message" lines for the report
         self._lock_fd: int | None = None
-        self._staging: Path | None = None
+        self._out_fd: int | None = None  # OUT, opened once: every write goes through it (N159)
+        self._state_fd: int | None = None  # OUT/.antifraud, opened without following a link
+        self._staging: Path | None = None  # for messages; the folder itself is reached through _staging_fd
+        self._staging_fd: int | None = None
+        self._new_fd: int | None = None  # staging/new: the rendered outputs, flat
         self._staged: dict[str, tuple] = {}  # path -> (job, sha256, bytes)
         self._staged_files: dict[str, str] = {}  # path -> its file's name in staging/new
         self._created: list[Path] = []  # folders this build made (OUT and its missing parents), for a failure
         self._committed = False
+        self._key = b""
+        self._written: set[str] = set()  # keyed records of the outputs this tool wrote (see `_mac`)
 
     # -------------------------------------------------------------- open / close
 
     def __enter__(self) -> "OutputWriter":
         try:
             self._lock()
+            if not self.check:
+                self._open_folders()
             self.manifest = Manifest.load(self.out)
             if not self.check:
                 self._clean_leftovers()
+                self._load_written()
         except BaseException:
+            self._close_folders()
+            self._forget_first_build()
             self._unlock()
             raise
         if self.manifest.untrusted:
@@ -283,15 +319,45 @@ class OutputWriter:
 
     def __exit__(self, *exc) -> None:
         self._discard()
-        if not self._committed and self._created:  # a failed first build leaves no empty output folder behind
-            try:
-                (self.out / STATE / LOCK).unlink()  # still locked: a waiting build notices and starts over
-                (self.out / STATE).rmdir()
-                for folder in reversed(self._created):
-                    folder.rmdir()
-            except OSError:
-                pass
+        self._close_folders()
+        self._forget_first_build()
         self._unlock()
+
+    def _forget_first_build(self) -> None:
+        """A failed first build leaves no empty output folder behind (nor its lock: a waiting build notices)."""
+        if self._committed or not self._created:
+            return
+        try:
+            out = os.open(self.out, _DIR)
+            try:  # the lock, the key: all this build made (still locked: a waiting build notices)
+                _rmtree_at(STATE, out)
+            finally:
+                os.close(out)
+            for folder in reversed(self._created):
+                folder.rmdir()
+        except OSError:
+            pass
+
+    def _open_folders(self) -> None:
+        """OUT, resolved once (it may itself be a link the user chose), and its state folder, never a link."""
+        try:
+            self._out_fd = os.open(self.out, _DIR)
+        except OSError as e:
+            raise _write_error(e, self.out) from None
+        try:
+            self._state_fd = os.open(STATE, _DIR | _NOFOLLOW, dir_fd=self._out_fd)
+            if self._lock_fd is not None and \
+                    os.stat(LOCK, dir_fd=self._state_fd, follow_symlinks=False).st_ino != os.fstat(self._lock_fd).st_ino:
+                raise OSError(errno.ELOOP, "replaced while the build started")
+        except OSError:
+            raise _link_error(self.out / STATE, "a symbolic link or was replaced") from None
+
+    def _close_folders(self) -> None:
+        for name in ("_new_fd", "_staging_fd", "_state_fd", "_out_fd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
 
     def _make_state(self) -> None:
         missing = [f for f in [self.out, *self.out.parents] if not os.path.lexists(f)]
@@ -305,6 +371,8 @@ class OutputWriter:
     def _lock(self) -> None:
         check_state_folder(self.out)
         if fcntl is None:
+            if not self.check:
+                self._make_state()
             return
         path = self.out / STATE / LOCK
         while True:
@@ -361,8 +429,11 @@ class OutputWriter:
                         told = True
                     time.sleep(0.1)
             if not self.check:  # say who holds it, for the message another build prints
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                try:
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                except OSError as e:  # a disk already full when the build starts (N142)
+                    raise _write_error(e, path) from None
         except BaseException:
             os.close(fd)
             raise
@@ -375,13 +446,17 @@ class OutputWriter:
 
     def _clean_leftovers(self) -> None:
         """Staging folders and temp files of a build that was killed (we hold the lock: none is in use)."""
-        state = self.out / STATE
-        fresh = not (state / INDEX).exists()
+        state = self._state_fd
+        assert state is not None
+        fresh = not _exists(INDEX, state)
         for entry in os.scandir(state):
             if entry.name.startswith("staging-") and entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            elif entry.name.endswith(".tmp"):
-                Path(entry.path).unlink(missing_ok=True)
+                _rmtree_at(entry.name, state)
+            elif entry.name.endswith(".tmp") and not entry.is_dir(follow_symlinks=False):
+                try:
+                    os.unlink(entry.name, dir_fd=state)
+                except OSError:
+                    pass
         if fresh:  # first build of this version here: temp files that older versions left beside outputs
             self._clean_old_temp_files()
 
@@ -395,13 +470,10 @@ class OutputWriter:
             parts = path.split("/")
             folders.setdefault(tuple(parts[:-1]), set()).add(parts[-1])
         old = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")
+        assert self._out_fd is not None
         for parents, names in folders.items():
             try:
-                fd = os.open(self.out, os.O_RDONLY | os.O_DIRECTORY)
-            except OSError:
-                return
-            try:
-                folder = descend(fd, parents)
+                folder = descend(self._out_fd, parents)
                 try:
                     for entry in os.scandir(folder):
                         m = old.fullmatch(entry.name)
@@ -412,27 +484,83 @@ class OutputWriter:
                     os.close(folder)
             except OSError:
                 pass  # a folder gone, a link or not a folder on the way: nothing to sweep there
-            finally:
-                os.close(fd)
 
     def _discard(self) -> None:
-        if self._staging is not None:
-            shutil.rmtree(self._staging, ignore_errors=True)
-            self._staging = None
+        for name in ("_new_fd", "_staging_fd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
+        if self._staging is not None and self._state_fd is not None:
+            _rmtree_at(self._staging.name, self._state_fd)
+        self._staging = None
+
+    # -------------------------------------------------------------- the keyed record of what this tool wrote
+
+    def _load_written(self) -> None:
+        """The key (made on the first build here) and the records made with it. A record names a path and the
+        sha256 of what was written there: a manifest entry, however well its hash matches, prunes a file only
+        when its record is here (N160). A damaged key or record means: nothing is known to be ours."""
+        state = self._state_fd
+        try:
+            self._key = read_regular(KEY, dir_fd=state)
+        except FileNotFoundError:
+            self._key = b""
+        except OSError:
+            self._key = b""
+        if len(self._key) != 32:
+            self._key = secrets.token_bytes(32)
+            try:
+                os.unlink(KEY, dir_fd=state)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                raise _write_error(e, self.out / STATE / KEY) from None
+            try:
+                fd = os.open(KEY, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=state)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(self._key)
+            except OSError as e:
+                raise _write_error(e, self.out / STATE / KEY) from None
+            return  # a new key: no record made with another one counts
+        try:
+            macs = json.loads(read_regular(WRITTEN, dir_fd=state).decode("utf-8"))["macs"]
+            self._written = {m for m in macs if isinstance(m, str)}
+        except (OSError, ValueError, KeyError, TypeError):
+            self._written = set()
+
+    def _mac(self, path: str, sha256: str) -> str:
+        return hmac.new(self._key, f"{path}\0{sha256}".encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def wrote(self, path: str, sha256: str) -> bool:
+        """Whether this tool wrote `path` with this content here (and has not pruned it since)."""
+        return self._mac(path, sha256) in self._written
+
+    def _save_written(self, macs: set[str]) -> None:
+        _replace_at(self._state_fd, WRITTEN, json.dumps({"macs": sorted(macs)}, separators=(",", ":")))
 
     # -------------------------------------------------------------- writing
+
+    def _make_staging(self) -> None:
+        assert self._state_fd is not None
+        name = f"staging-{secrets.token_hex(6)}"
+        os.mkdir(name, 0o700, dir_fd=self._state_fd)
+        self._staging = self.out / STATE / name
+        self._staging_fd = os.open(name, _DIR | _NOFOLLOW, dir_fd=self._state_fd)
+        os.mkdir("new", dir_fd=self._staging_fd)
+        self._new_fd = os.open("new", _DIR | _NOFOLLOW, dir_fd=self._staging_fd)
 
     def put(self, job, data: bytes) -> None:
         """Stage one rendered output (nothing in OUT changes until commit)."""
         assert not self.check, "a --check build writes nothing"
         try:
-            if self._staging is None:
-                self._staging = Path(tempfile.mkdtemp(prefix="staging-", dir=self.out / STATE))
-                (self._staging / "new").mkdir()
+            if self._staging_fd is None:
+                self._make_staging()
             # staged flat, numbered: creating a folder costs about as much as writing a leaflet, and the
             # outputs' folders are made (or already exist) in OUT when they are moved into place
             name = self._staged_files.setdefault(job.path, f"{len(self._staged_files)}{Path(job.path).suffix}")
-            with open(self._staging / "new" / name, "wb") as fh:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o666, dir_fd=self._new_fd)
+            with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
         except OSError as e:
             raise _write_error(e, self.out / job.path) from None
@@ -447,19 +575,20 @@ class OutputWriter:
             manifest.record(job, sha, nbytes)
         removed: list[str] = []
         with lifetime.deferred():  # Ctrl-C/SIGTERM now would leave a half-moved folder: act on it after
-            if self._staging is None and (remove or manifest.untrusted):
-                try:
-                    self._staging = Path(tempfile.mkdtemp(prefix="staging-", dir=self.out / STATE))
-                except OSError as e:
-                    raise _write_error(e, self.out) from None
-            txn = _Moves(self.out, self._staging)
+            txn = None
             try:
+                if self._staging_fd is None:
+                    self._make_staging()
+                new = {self._mac(path, sha) for path, (_, sha, _) in self._staged.items()}
+                if new - self._written:  # recorded before they move in: a killed commit leaves them known
+                    self._save_written(self._written | new)
+                txn = _Moves(self.out, self._out_fd, self._staging_fd, self._new_fd)
                 for path in sorted(self._staged):
                     txn.place(path, self._staged_files[path])
                 forgotten = False
                 for path in remove:
                     entry = manifest.entries.get(path)
-                    kept = txn.take(path, entry["sha256"]) if entry else None
+                    kept = txn.take(path, entry["sha256"], self.wrote(path, entry["sha256"])) if entry else None
                     if kept is None:
                         removed.append(path)
                         manifest.entries.pop(path, None)
@@ -475,28 +604,49 @@ class OutputWriter:
                         txn.set_aside()
                     txn.write_manifest(manifest.dumps(clock))
             except BaseException as e:
-                txn.rollback()
+                if txn is not None:
+                    txn.rollback()
+                    try:  # what was recorded for the outputs that went back out
+                        self._save_written(self._written)
+                    except OSError:
+                        pass
                 if isinstance(e, OSError):
                     raise _write_error(e, self.out / MANIFEST) from None
                 raise
+            finally:
+                if txn is not None:
+                    txn.close()
         manifest.untrusted = None
         self._committed = True
-        self._after_commit(removed)
+        self._after_commit(removed, new)
         return removed
 
-    def _after_commit(self, removed: list[str]) -> None:
-        """Best effort: drop folders that pruning emptied, remember file stamps, remove staging."""
+    def _after_commit(self, removed: list[str], new: set[str]) -> None:
+        """Best effort: drop folders that pruning emptied, remember file stamps and what was written, remove
+        staging."""
+        assert self._out_fd is not None
         for path in removed:
             parts = path.split("/")
             for depth in range(len(parts) - 1, 0, -1):
-                folder = self.out.joinpath(*parts[:depth])
                 try:
-                    if not stat.S_ISDIR(os.lstat(folder).st_mode):
-                        break
-                    folder.rmdir()
+                    parent = descend(self._out_fd, parts[:depth - 1])
                 except OSError:
                     break
+                try:
+                    os.rmdir(parts[depth - 1], dir_fd=parent)  # only an empty folder, never through a link
+                except OSError:
+                    break
+                finally:
+                    os.close(parent)
         manifest = self.manifest
+        mine = self._written | new
+        kept = {m for path, entry in manifest.entries.items() if (m := self._mac(path, entry["sha256"])) in mine}
+        if kept != self._written:
+            try:
+                self._save_written(kept)
+                self._written = kept
+            except OSError:
+                pass
         files, now = {}, time.time_ns()
         for path, entry in manifest.entries.items():
             if path in self._staged:
@@ -508,15 +658,64 @@ class OutputWriter:
                     files[path] = list(stamp(st, entry["sha256"]))
             elif path in manifest.index and manifest.index[path][4] == entry["sha256"]:
                 files[path] = list(manifest.index[path])
-        index_path = self.out / STATE / INDEX
-        if self._staged or removed or manifest.index_dirty or not index_path.exists():
-            tmp = index_path.with_name(f"{INDEX}.{os.getpid()}.tmp")
+        if self._staged or removed or manifest.index_dirty or not _exists(INDEX, self._state_fd):
             try:
-                tmp.write_text(json.dumps({"files": files}, separators=(",", ":")), encoding="utf-8")
-                os.replace(tmp, index_path)
+                _replace_at(self._state_fd, INDEX, json.dumps({"files": files}, separators=(",", ":")))
             except OSError:
-                tmp.unlink(missing_ok=True)
+                pass
         self._discard()
+
+
+def _exists(name: str, dir_fd) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        return True
+    except OSError:
+        return False
+
+
+def _replace_at(folder_fd, name: str, text: str) -> None:
+    """Write `name` in the open folder atomically: a fresh temp file (never through a link), then rename."""
+    tmp = f"{name}.{os.getpid()}.tmp"
+    try:
+        os.unlink(tmp, dir_fd=folder_fd)
+    except FileNotFoundError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666, dir_fd=folder_fd)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+    except BaseException:
+        try:
+            os.unlink(tmp, dir_fd=folder_fd)
+        except OSError:
+            pass
+        raise
+
+
+def _rmtree_at(name: str, dir_fd: int) -> None:
+    """Remove the folder `name` of the open folder `dir_fd` and all in it, never following a link (best effort;
+    shutil.rmtree takes dir_fd only from Python 3.11)."""
+    try:
+        fd = os.open(name, _DIR | _NOFOLLOW, dir_fd=dir_fd)
+    except OSError:
+        return
+    try:
+        for entry in os.scandir(fd):
+            if entry.is_dir(follow_symlinks=False):
+                _rmtree_at(entry.name, fd)
+            else:
+                try:
+                    os.unlink(entry.name, dir_fd=fd)
+                except OSError:
+                    pass
+    finally:
+        os.close(fd)
+    try:
+        os.rmdir(name, dir_fd=dir_fd)
+    except OSError:
+        pass
 
 
 def _read_pid(path: Path) -> str:
@@ -528,102 +727,126 @@ def _read_pid(path: Path) -> str:
 
 
 class _Moves:
-    """The file moves of one commit, each recorded so that a failure can undo all of them in reverse."""
+    """The file moves of one commit, each recorded so that a failure can undo all of them in reverse. Every
+    move goes between open folders: OUT's (opened once), the staging folder's, and each folder below OUT,
+    opened without following a symbolic link (N159)."""
 
-    def __init__(self, out: Path, staging: Path | None):
-        self.out, self.staging = out, staging
+    def __init__(self, out: Path, out_fd, staging_fd, new_fd):
+        self.out, self.staging_fd, self.new_fd = out, staging_fd, new_fd
+        self.folders: dict[tuple[str, ...], int] = {(): out_fd}  # opened here, closed by close() (but OUT's)
+        self.opened: list[int] = []
+        self.old_fd: int | None = None
         self.undo: list = []
         self.spares = 0
 
-    def _spare(self) -> Path:
+    def close(self) -> None:
+        for fd in self.opened:
+            os.close(fd)
+        self.opened.clear()
+
+    def _open(self, name: str, parent: int) -> int:
+        fd = os.open(name, _DIR | _NOFOLLOW, dir_fd=parent)
+        self.opened.append(fd)
+        return fd
+
+    def _spare(self) -> str:
         """A place in staging for a file moved out of OUT (the old version of a replaced output, a pruned one)."""
         self.spares += 1
-        assert self.staging is not None  # commit() makes one before it moves anything out of OUT
-        folder = self.staging / "old"
-        folder.mkdir(exist_ok=True)
-        return folder / str(self.spares)
+        if self.old_fd is None:
+            os.mkdir("old", dir_fd=self.staging_fd)
+            self.old_fd = self._open("old", self.staging_fd)
+        return str(self.spares)
 
-    def _makedirs(self, folder: Path) -> None:
-        missing = []
-        while folder != self.out and not folder.is_dir():
-            missing.append(folder)
-            folder = folder.parent
-        for d in reversed(missing):
-            d.mkdir()
-            self.undo.append(d.rmdir)
+    def folder(self, parts: tuple[str, ...]) -> int:
+        """The folder `parts` below OUT, made if missing; an OSError when a link or a file is in the way."""
+        if parts in self.folders:
+            return self.folders[parts]
+        parent, name = self.folder(parts[:-1]), parts[-1]
+        try:
+            fd = self._open(name, parent)
+        except FileNotFoundError:
+            os.mkdir(name, dir_fd=parent)
+            self.undo.append(lambda: os.rmdir(name, dir_fd=parent))
+            fd = self._open(name, parent)
+        except OSError:
+            if stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
+                raise OSError(errno.ELOOP, "a symbolic link is on its way") from None
+            raise
+        self.folders[parts] = fd
+        return fd
 
     def place(self, rel: str, staged_name: str) -> None:
-        assert self.staging is not None  # where put() wrote the file
-        target, staged = self.out / rel, self.staging / "new" / staged_name
-        try:
-            self._makedirs(target.parent)
-            if os.path.lexists(target):
-                old = self._spare()
-                _link_or_copy(target, old)
-                os.replace(staged, target)
-                self.undo.append(lambda: os.replace(old, target))
-            else:
-                os.replace(staged, target)
-                self.undo.append(lambda: os.unlink(target))
-        except OSError as e:
-            raise _write_error(e, target) from None
-
-    def take(self, rel: str, sha256: str) -> tuple[str, bool] | None:
-        """Move a pruned output out of OUT, only if it is a regular file under OUT with no symbolic link on
-        its path and the content antifraud wrote. None when done (or already gone), else (why kept, retry)."""
         parts = rel.split("/")
-        top = os.open(self.out, os.O_RDONLY | os.O_DIRECTORY)
+        leaf = parts[-1]
         try:
-            fd = descend(top, parts[:-1])
+            fd = self.folder(tuple(parts[:-1]))
+            if _exists(leaf, fd):
+                old = self._spare()
+                _link_or_copy(leaf, fd, old, self.old_fd)
+                os.replace(staged_name, leaf, src_dir_fd=self.new_fd, dst_dir_fd=fd)
+                self.undo.append(lambda: os.replace(old, leaf, src_dir_fd=self.old_fd, dst_dir_fd=fd))
+            else:
+                os.replace(staged_name, leaf, src_dir_fd=self.new_fd, dst_dir_fd=fd)
+                self.undo.append(lambda: os.unlink(leaf, dir_fd=fd))
+        except OSError as e:
+            raise _write_error(e, self.out / rel) from None
+
+    def take(self, rel: str, sha256: str, ours: bool) -> tuple[str, bool] | None:
+        """Move a pruned output out of OUT, only if it is a regular file under OUT with no symbolic link on
+        its path and the content antifraud wrote, and `ours`: antifraud's keyed record says it wrote it (a
+        manifest alone proves nothing, N160). None when done (or already gone), else (why kept, retry)."""
+        parts = rel.split("/")
+        try:
+            fd = descend(self.folders[()], parts[:-1])
         except FileNotFoundError:
             return None
         except OSError as e:
             return f"'{e.filename}' on its path is a symbolic link or not a folder", False
-        finally:
-            os.close(top)
+        self.opened.append(fd)  # kept open: an undo may move the file back into it
         try:
-            try:
-                st = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
-            except FileNotFoundError:
-                return None
-            if not stat.S_ISREG(st.st_mode):
-                return "it is not a regular file", False
-            if _sha256_file(parts[-1], dir_fd=fd) != sha256:
-                return "it has changed since antifraud wrote it", False
-            spare = self._spare()
-            try:
-                os.rename(parts[-1], spare, src_dir_fd=fd)
-            except OSError as e:
-                return f"cannot remove it: {e.strerror}", True
-            self.undo.append(lambda: os.rename(spare, self.out / rel))
+            st = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
             return None
-        finally:
-            os.close(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return "it is not a regular file", False
+        if _sha256_file(parts[-1], dir_fd=fd) != sha256:
+            return "it has changed since antifraud wrote it", False
+        if not ours:
+            return "antifraud has no record of writing it here", False
+        spare = self._spare()
+        try:
+            os.rename(parts[-1], spare, src_dir_fd=fd, dst_dir_fd=self.old_fd)
+        except OSError as e:
+            return f"cannot remove it: {e.strerror}", True
+        self.undo.append(lambda: os.rename(spare, parts[-1], src_dir_fd=self.old_fd, dst_dir_fd=fd))
+        return None
 
     def set_aside(self) -> None:
-        src = self.out / MANIFEST
-        if not os.path.lexists(src):
+        out = self.folders[()]
+        if not _exists(MANIFEST, out):
             return
         n = 1
-        while os.path.lexists(dst := self.out / ("manifest.untrusted.json" if n == 1 else
-                                                 f"manifest.untrusted-{n}.json")):
+        while _exists(dst := ("manifest.untrusted.json" if n == 1 else f"manifest.untrusted-{n}.json"), out):
             n += 1
-        os.rename(src, dst)
-        self.undo.append(lambda: os.rename(dst, src))
+        os.rename(MANIFEST, dst, src_dir_fd=out, dst_dir_fd=out)
+        self.undo.append(lambda: os.rename(dst, MANIFEST, src_dir_fd=out, dst_dir_fd=out))
 
     def write_manifest(self, text: str) -> None:
         """The last step: once the manifest is replaced, the build is done. Written as text (encoded a piece at
         a time: a county's manifest is 13 MB, and two more copies of it were the build's peak memory)."""
-        folder = self.staging or (self.out / STATE)
-        tmp = folder / f"{MANIFEST}.{os.getpid()}.tmp"
+        tmp = f"{MANIFEST}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o666, dir_fd=self.staging_fd)
         try:
-            with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 for at in range(0, len(text), 1 << 20):  # TextIOWrapper encodes what it is given at once
                     fh.write(text[at:at + (1 << 20)])
                 fh.write("\n")
-            os.replace(tmp, self.out / MANIFEST)
+            os.replace(tmp, MANIFEST, src_dir_fd=self.staging_fd, dst_dir_fd=self.folders[()])
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            try:
+                os.unlink(tmp, dir_fd=self.staging_fd)
+            except OSError:
+                pass
             raise
 
     def rollback(self) -> None:
@@ -635,12 +858,21 @@ class _Moves:
         self.undo.clear()
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
+def _link_or_copy(name: str, fd: int, spare: str, spare_fd) -> None:
     """Keep the old version of a file about to be replaced, so a failed commit can put it back."""
     try:
-        os.link(src, dst, follow_symlinks=False)
+        os.link(name, spare, src_dir_fd=fd, dst_dir_fd=spare_fd, follow_symlinks=False)
+        return
     except OSError:  # a file system without hard links
-        if os.path.islink(src):
-            os.symlink(os.readlink(src), dst)
-        else:
-            shutil.copy2(src, dst)
+        pass
+    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    if stat.S_ISLNK(st.st_mode):
+        os.symlink(os.readlink(name, dir_fd=fd), spare, dir_fd=spare_fd)
+    elif stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+    else:
+        src = os.open(name, os.O_RDONLY | _NOFOLLOW, dir_fd=fd)
+        with os.fdopen(src, "rb") as fin:
+            dst = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, st.st_mode & 0o7777, dir_fd=spare_fd)
+            with os.fdopen(dst, "wb") as fout:
+                shutil.copyfileobj(fin, fout)

@@ -263,9 +263,14 @@ def add_entries(out: Path, *entries: dict) -> None:
     (out / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
 
 
+GONE = UNITS.replace("units: [xiguan]}", "units: [xiguan, gone-village]}") + \
+    "  - {id: gone-village, name: 南关村, officer: 王芳}\n"
+
+
 def test_pruning_never_follows_a_symlink_nor_deletes_a_changed_file(make_project, tmp_path):
-    root = make_project({"antifraud.yaml": UNITS})
-    assert build(root, *CARD).exit_code == 0
+    root = make_project({"antifraud.yaml": GONE})
+    assert build(root, *CARD).exit_code == 0  # gone-village's card: written by antifraud, pruned below
+    write_files(root, {"antifraud.yaml": UNITS})
     out = root / "dist"
     outside = tmp_path / "outside-dir"
     outside.mkdir()
@@ -273,11 +278,8 @@ def test_pruning_never_follows_a_symlink_nor_deletes_a_changed_file(make_project
     (out / "escape").symlink_to(outside)
     (out / "notes.txt").write_bytes(b"my notes, edited")
     (out / "linked.pdf").symlink_to(outside / "victim.txt")
-    (out / "gone-village/elderly").mkdir(parents=True)
-    (out / "gone-village/elderly/card.pdf").write_bytes(b"%PDF old card")
     add_entries(out, orphan_entry("escape/victim.txt", b"precious"), orphan_entry("notes.txt", b"my notes"),
-                orphan_entry("linked.pdf", b"precious"),
-                orphan_entry("gone-village/elderly/card.pdf", b"%PDF old card"))
+                orphan_entry("linked.pdf", b"precious"))
 
     result = build(root, *CARD)
     assert result.exit_code == 0, result.output
