@@ -17,7 +17,7 @@ from .errors import AntifraudError, Location, Problem
 from .loader import Project
 from .paths import display
 from .plan import Job, existing_outputs, make_jobs, shard
-from .lifetime import stop_workers, worker_guard
+from .lifetime import cpu_budget, stop_workers, worker_count, worker_guard
 from .write import OutputWriter
 
 
@@ -100,13 +100,16 @@ def project_charset(project: Project) -> str:
         walk([project.incidents.file] + [[i.unit, i.summary or ""] for i in project.incidents.items])
     for folder in project.template_dirs:
         for path in folder.glob("*.j2"):
-            chars.update(_template_text(path))
+            chars.update(_template_text(path, project.template_dirs))
     return "".join(sorted(c for c in chars if c.isprintable()))
 
 
-def _template_text(path) -> str:
-    """A template's text; a GBK-saved or binary file is a located problem, not a traceback."""
-    data = path.read_bytes()
+def _template_text(path, folders) -> str:
+    """A template's text; a GBK-saved or binary file is a located problem, not a traceback; a device, a FIFO or
+    a link out of the template folders is refused before it is read (N107)."""
+    from .compose import template_bytes
+
+    data = template_bytes(path, folders)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -204,7 +207,8 @@ _WORKER: dict = {}
 log = logging.getLogger("antifraud")
 
 
-def _init_worker(project: Project, state: FontState | None, epoch: int) -> None:
+def _init_worker(project: Project, state: FontState | None, epoch: int, day=None) -> None:
+    _WORKER["day"] = day  # the build day, for a document composed again with fewer cases
     if state is None:  # only scripts (.txt) to write: no font is registered, the renderer is not imported
         _WORKER.update(project=project, fonts=None, epoch=epoch)
         return
@@ -220,20 +224,52 @@ Work = tuple[Job, list[Composed], str]
 
 def render_job(work: Work) -> tuple[Job, bytes | None, list[Problem]]:
     """Parse and render one composed job with the fonts registered for this process."""
+    job, docs, origin = work
+    project, fonts = _WORKER["project"], _WORKER["fonts"]
+    try:
+        with cpu_budget(RENDER_CPU_SECONDS, _RenderTooLong()):  # a per-document guard: CPU time, not the wall clock
+            return _render(job, docs, origin, project, fonts)
+    except _RenderTooLong:
+        return job, None, [Problem(Location(origin), f"rendering took more than {RENDER_CPU_SECONDS:g} s of "
+                                   "processor time", "make the document smaller: fewer pages, elements or pixels")]
+
+
+RENDER_CPU_SECONDS = 300.0  # one document; the largest built-in one takes a few seconds
+
+
+class _RenderTooLong(BaseException):  # not an Exception: the renderer's `except Exception` must not catch it
+    pass
+
+
+def _render(job: Job, docs: list[Composed], origin: str, project: Project, fonts):
+    from .layout import TooFull
     from .layoutdoc import parse
     from .render import render_document
 
-    job, docs, origin = work
-    project, fonts = _WORKER["project"], _WORKER["fonts"]
     try:
         spec = project.products[job.product]
         if spec.format == "txt":  # the composed text is the output: checked, then written as it is
             from .textout import render_text
 
             return job, render_text([doc.text for doc in docs], spec, origin), []
-        nodes = [parse(doc.text, origin) for doc in docs]
-        data = render_document(nodes, fonts, origin, _WORKER["epoch"], spec.sizes[job.size], spec.pages,
-                               root=project.root, colour=spec.colour, sources=[doc.sources for doc in docs])
+        if spec.format == "pptx":  # slides: the composed deck written with python-pptx (slides.py)
+            from .slides import render_slides
+
+            return job, render_slides(docs[0].text, origin, spec.sizes[job.size], _WORKER["epoch"], spec.slides), []
+        while True:
+            nodes = [parse(doc.text, origin) for doc in docs]
+            try:
+                data = render_document(nodes, fonts, origin, _WORKER["epoch"], spec.sizes[job.size], spec.pages,
+                                       root=project.root, colour=spec.colour, sources=[doc.sources for doc in docs])
+                break
+            except TooFull as full:  # measured, not guessed: print fewer whole cases, and say so everywhere
+                day = _WORKER.get("day") or _epoch_day(_WORKER["epoch"])
+                keep = _cases_that_fit(len(job.cases), full)
+                if keep == len(job.cases) or not all(_fits_alone(project, job, c, day, fonts, spec)
+                                                     for c in job.cases[keep:]):
+                    raise AntifraudError(full.problem) from None
+                job = replace(job, cases=job.cases[:keep])  # the manifest records the cases printed
+                docs, origin = compose_job(project, job, day)
         if spec.format == "png":  # a screen image: the page rasterised, its text as the PNG's description
             from .raster import layout_text, png_from_pdf
 
@@ -247,12 +283,53 @@ def render_job(work: Work) -> tuple[Job, bytes | None, list[Problem]]:
                                    "this is a bug in antifraud; run with -v and report the traceback")]
 
 
-def run_jobs(project: Project, state: FontState | None, work: list[Work], workers: int, epoch: int, reporter=None):
+def _cases_that_fit(count: int, full) -> int:
+    """How many of a document's `count` cases to keep: drop the last ones until their boxes (the frame's last
+    children, as measured) free the height it lacks; at least one (which may still not fit: then it says so)."""
+    drop, freed = 0, 0.0
+    cases = full.heights[-count:] if full.heights else ()
+    while drop < count - 1 and (freed < full.excess - 0.01 or drop == 0):
+        drop += 1
+        freed += (cases[-drop] if drop <= len(cases) else 0.0) + full.gap
+    return count - drop
+
+
+def _fits_alone(project: Project, job: Job, case_id: str, day, fonts, spec) -> bool:
+    """Whether a case a document leaves out for want of room would fit on its own. Only a station's own case
+    is tried (the built-in ones are known to fit): a text too long for any page is an error to fix, not a case
+    to leave out without a word."""
+    from .layout import TooFull
+    from .layoutdoc import parse
+    from .render import render_document
+
+    if project.cases[case_id].where().path.startswith("(built-in)"):  # paths.display's name for the library
+        return True
+    alone = replace(job, cases=(case_id,))
+    docs, origin = compose_job(project, alone, day)
+    try:
+        render_document([parse(doc.text, origin) for doc in docs], fonts, origin, _WORKER["epoch"],
+                        spec.sizes[job.size], spec.pages, root=project.root, colour=spec.colour,
+                        sources=[doc.sources for doc in docs])
+    except TooFull:
+        return False
+    except AntifraudError:  # its other problems are reported when it is printed
+        return True
+    return True
+
+
+def _epoch_day(epoch: int):
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).date()
+
+
+def run_jobs(project: Project, state: FontState | None, work: list[Work], workers: int, epoch: int, reporter=None,
+             day=None):
     """Render composed jobs, in worker processes when it pays; yields (job, bytes|None, problems) in order."""
     if not work:
         return
     if workers <= 1 or len(work) <= 2:
-        _init_worker(project, state, epoch)
+        _init_worker(project, state, epoch, day)
         gc.freeze()  # what is loaded stays: the collector need not scan it again and again while documents render
         for item in work:
             result = render_job(item)
@@ -263,15 +340,16 @@ def run_jobs(project: Project, state: FontState | None, work: list[Work], worker
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
+    workers = min(workers, len(work))
     if "fork" in mp.get_all_start_methods():
         # Set up once in this process (renderer imported, fonts read): the forked workers inherit it.
-        _init_worker(project, state, epoch)
+        _init_worker(project, state, epoch, day)
         gc.freeze()  # and the workers' collectors leave the shared pages alone (no copy-on-write of them)
         pool = _forked_pool(workers)
     else:
         pool = ProcessPoolExecutor(max_workers=workers, initializer=worker_guard,
-                                   initargs=(os.getpid(), _init_worker, (project, state, epoch)))
-    with pool:
+                                   initargs=(os.getpid(), _init_worker, (project, state, epoch, day)))
+    with pool:  # (the fork pool starts all its workers at once: `workers` is at most one per CPU and job)
         # Small chunks: a chunk's PDFs travel back together, so big ones would hold much output in memory.
         chunk = max(1, min(16, len(work) // (workers * 4)))
         try:
@@ -363,12 +441,12 @@ def _build_into(writer: OutputWriter, project: Project, options: BuildOptions, j
             report.stale += [job.path for job, _, _ in todo]
         if not (rendering and todo):
             continue
-        if state is None and any(project.products[job.product].format != "txt" for job, _, _ in todo):
+        if state is None and any(project.products[job.product].format in ("pdf", "png") for job, _, _ in todo):
             # only now, and only for pages: a no-op build, or one writing only scripts, never touches a font
             state = prepare_fonts(project)
         ran = True
-        workers = options.jobs or os.cpu_count() or 1
-        with closing(run_jobs(project, state, todo, workers, clock.epoch, reporter)) as results:
+        workers = worker_count(options.jobs)  # at most one per CPU (N170)
+        with closing(run_jobs(project, state, todo, workers, clock.epoch, reporter, clock.day)) as results:
             for job, data, problems in results:
                 if data is None:
                     failures.append((job, problems))
@@ -413,7 +491,7 @@ def check_project(project: Project, clock: BuildClock | None = None) -> str:
         first_unit, first_audience = project.units[0].id, next(iter(project.audiences))
         composed = [c for c in composed if c[0].unit == first_unit or c[0].audience == first_audience
                     or project.products[c[0].product].per != "audience"]
-    failures += [(job, found) for job, data, found in run_jobs(project, state, composed, 1, clock.epoch) if found]
+    failures += [(job, found) for job, data, found in run_jobs(project, state, composed, 1, clock.epoch, day=clock.day) if found]
     if failures:
         raise AntifraudError(merge_problems(failures))
     return (f"ok: {len(project.cases)} cases, {len(project.audiences)} audiences, {len(project.products)} products, "

@@ -1,14 +1,15 @@
 """What every laid-out page must satisfy, read from the display list (not from a PDF): type no smaller than
 the audience's minimum, small print text from the black plate alone and never reversed out of several inks,
 enough contrast, a glyph for every character, QR codes at their minimum size with a clear quiet zone, no text
-past the trim edge, and no text covered by what is painted after it."""
+past the trim edge, no text covered by what is painted after it, people in pictures tall enough to see and
+never distorted, and the pictures' credit line wherever a picture is."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import cidfont
+from . import cidfont, pictures
 from .colors import cmyk, contrast_ratio, k_only, overprints
-from .display import QR, Disc, DisplayDoc, Glyphs, Icon, Image, Line, Rect, Source, walk
+from .display import QR, Disc, DisplayDoc, Glyphs, Icon, Image, Line, Picture, Polygon, Rect, Source, walk
 from .errors import ProblemList
 from .memo import Memo
 
@@ -25,15 +26,18 @@ class Policy:
     min_contrast: float
     min_qr: float  # mm
     covered: frozenset[int]  # what the configured fonts cover: decides a missing glyph's hint
+    min_figure: float = 18.0  # mm: the smallest person in a picture (boards: 40)
 
 
 def check(doc: DisplayDoc, policy: Policy) -> ProblemList:
     found = ProblemList()
+    first_picture: Picture | None = None
+    printed: list[str] = []  # the document's text, run by run: where the pictures' credit line must be
     for page in doc.pages:
         leaves = list(walk(page.items, forms=doc.forms))
         # what hides anything painted before it: filled shapes, pictures, codes (their place in paint order)
         covers = [(i, _box(item, dx, dy)) for i, (item, dx, dy) in enumerate(leaves)
-                  if isinstance(item, (Image, QR)) or (isinstance(item, Rect) and item.fill)]
+                  if isinstance(item, (Image, QR, Picture)) or (isinstance(item, (Rect, Polygon)) and item.fill)]
         x1, y1, x2, y2 = page.trim
         for i, (item, dx, dy) in enumerate(leaves):
             if isinstance(item, Glyphs):
@@ -43,9 +47,28 @@ def check(doc: DisplayDoc, policy: Policy) -> ProblemList:
                     _add(found, item.source, f"text '{item.text[:12]}' runs past the trim edge and would be cut off",
                          "move or shorten it in the template")
                 _covered(item, dx, dy, [box for at, box in covers if at > i], found)
+                printed.append(item.text)
             elif isinstance(item, QR):
                 _qr(item, dx, dy, leaves[i + 1:], policy, found)
+            elif isinstance(item, Picture):
+                first_picture = first_picture or item
+                _picture(item, policy, found)
+    if first_picture is not None and pictures.CREDIT.replace(" ", "") not in "".join(printed).replace(" ", ""):
+        _add(found, first_picture.source, f"a document with pictures must print their credit line "
+             f"'{pictures.CREDIT}' (the licence of the picture set, CC BY-SA 4.0, asks for it)",
+             "print {{ picture_credit() }} in a <text> of the template (one short line)")  # a line may break at a space
     return found
+
+
+def _picture(item: Picture, policy: Policy, found: ProblemList) -> None:
+    if item.figure and item.h / MM < policy.min_figure - 1e-6:
+        _add(found, item.source, f"the picture '{item.name}' is {item.h / MM:.0f} mm tall, smaller than the "
+             f"{policy.min_figure:g} mm a person in a picture must be on this product",
+             "give the story or picture more height, or fewer panels in a row")
+    aspect = pictures.art(item.code).aspect
+    if abs(item.w / item.h - aspect) > 0.01 * aspect:
+        _add(found, item.source, f"the picture '{item.name}' is drawn {item.w / item.h:.2f}:1 but is "
+             f"{aspect:.2f}:1: it would print distorted", "report this as a bug of antifraud")
 
 
 def _add(found: ProblemList, source: Source, message: str, hint: str) -> None:
@@ -154,12 +177,15 @@ def _box(item, dx: float, dy: float) -> Box:
     if isinstance(item, Glyphs):
         x, y = item.x + dx, item.y + dy
         return (x, y - 0.12 * item.size, x + item.width, y + 0.88 * item.size)
-    if isinstance(item, (Rect, Image)):
+    if isinstance(item, (Rect, Image, Picture)):
         return (item.x + dx, item.y + dy, item.x + dx + item.w, item.y + dy + item.h)
     if isinstance(item, Line):
         half = item.width / 2
         return (min(item.x1, item.x2) + dx - half, min(item.y1, item.y2) + dy - half,
                 max(item.x1, item.x2) + dx + half, max(item.y1, item.y2) + dy + half)
+    if isinstance(item, Polygon):
+        xs, ys = item.points[0::2], item.points[1::2]
+        return (min(xs) + dx, min(ys) + dy, max(xs) + dx, max(ys) + dy)
     if isinstance(item, Disc):
         return (item.x + dx - item.r, item.y + dy - item.r, item.x + dx + item.r, item.y + dy + item.r)
     if isinstance(item, Icon):

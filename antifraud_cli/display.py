@@ -118,6 +118,30 @@ class Image:
 
 
 @dataclass(frozen=True, slots=True)
+class Picture:
+    """A picture of the set (pictures.py) scaled evenly into the box with bottom-left (x, y): `w`×`h` is its ink
+    box's size on the page (the painter draws it once per document as a form). `figure`: a person, whom the
+    size check measures."""
+    name: str  # the set's name (老人, 手机) or a mark (warn, ok)
+    code: str  # its OpenMoji code
+    x: float
+    y: float
+    w: float
+    h: float
+    figure: bool
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Polygon:
+    """A closed shape through `points` (x1, y1, x2, y2, …): a speech bubble's tail, an arrow between panels."""
+    points: tuple[float, ...]
+    fill: str | None = None
+    stroke: str | None = None
+    stroke_width: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Group:
     """Items moved by (dx, dy); with a clip box (x, y, w, h, in the group's space) nothing shows outside it."""
     dx: float
@@ -135,7 +159,7 @@ class Use:
     dy: float
 
 
-Item = Glyphs | Rect | Line | Disc | Icon | QR | Image | Group | Use
+Item = Glyphs | Rect | Line | Disc | Icon | QR | Image | Picture | Polygon | Group | Use
 
 
 @dataclass(frozen=True, slots=True)

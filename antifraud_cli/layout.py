@@ -17,16 +17,14 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
-
-from . import cidfont
-from .display import (QR, Disc, DisplayDoc, Form, Glyphs, Group, Icon, Image, Item, Line, Page, Rect, Source, Use,
-                      print_scale)
+from . import cidfont, pictures
+from .display import (QR, Disc, DisplayDoc, Form, Glyphs, Group, Icon, Image, Item, Line, Page, Picture, Rect, Source,
+                      Use, print_scale)
 from .errors import AntifraudError, Location, Problem, ProblemList
 from .layoutdoc import Node
 from .memo import Memo
-from .qrcheck import check_payload
+from .qrcheck import check_payload, qr_code
+from .storyboard import story_block
 from .typography import Run, paragraph
 from .vocabulary import ICON_NAMES
 
@@ -39,6 +37,18 @@ MM = 72 / 25.4
 PAGE_SIZES = {"A2": (420, 594), "A3": (297, 420), "A4": (210, 297), "A5": (148, 210), "card": (90, 54)}
 MARKS_SLUG = 10.0  # mm of paper outside the trim edge that holds the crop marks
 _FITTED = Memo(4096)  # (frame XML, inherited style, min size, fonts) -> the scale fit-to-frame chose
+
+
+class TooFull(Exception):
+    """A frame with `overflow="fewer-cases"` does not fit its cases: the build composes the document again with
+    fewer cases (build.render_job), so everything the page says about its cases matches what it prints. It
+    carries what the build needs to drop enough of them at once: how much too tall the frame's content is, the
+    height of each of its children and the gap between them (its last children are the cases, one each)."""
+
+    def __init__(self, problem: Problem, excess: float = 0.0, heights: tuple[float, ...] = (), gap: float = 0.0):
+        super().__init__(problem.message)
+        self.problem = problem
+        self.excess, self.heights, self.gap = excess, heights, gap
 
 
 @dataclass(frozen=True)
@@ -282,6 +292,20 @@ class Layout:
         dx = {"left": 0, "center": (width - size) / 2, "right": width - size}[node.attr("align")]
         return Block(size, self.icon(node, dx, -size, size, node.get("color", style.color), style.background))
 
+    def flow_picture(self, node, width, style, scale):
+        # pictures shrink with the text (to 60 %) but never grow past their size or their column
+        h = node.attr("h") * MM * min(1.0, max(scale, 0.6))
+        item = self.picture(node, 0.0, -h, width, h)
+        if item is None:
+            return Block(0.0, ())
+        dx = {"left": 0, "center": (width - item.w) / 2, "right": width - item.w}[node.attr("align")]
+        return Block(item.h, (replace(item, x=dx, y=-item.h),))
+
+    def flow_story(self, node, width, style, scale):
+        # a story keeps its height whatever the text around it does: its bubbles are set at their own size, its
+        # people must stay large, and a taller panel only adds empty space above them (its width sets their size)
+        return story_block(self, node, width, node.attr("h") * MM, style, 1.0)
+
     def flow_box(self, node, width, style, scale):
         pad = node.attr("padding") * MM * min(1.0, scale)
         inner = self.lay_children(node.elements(), width - 2 * pad, style, scale, node.attr("gap"))
@@ -354,7 +378,7 @@ class Layout:
         key = (node.source, style, self.min_size, self.fonts.regular, self.fonts.bold)
         scale = _FITTED.get(key) if node.source is not None else None
         if scale is None:
-            scale = fit_scale(measure_at, avail, node.attr("fit"))
+            scale = fit_scale(measure_at, avail, node.attr("fit"), max(0.35, min(1.0, node.attr("min-scale"))))
             if node.source is not None:
                 _FITTED.keep(key, scale)
         measure_at(scale)  # the smallest scale is returned unmeasured when nothing fits
@@ -365,10 +389,14 @@ class Layout:
             texts = {str(f): len(n.text()) for n in _texts(node) if (f := self.field(n)) is not None}
             fields = sorted(texts, key=lambda f: (-texts[f], f))
             how = "even at the minimum size" if node.get("fit") != "error" else "at size"
-            self.problems.add(Location(self.origin, node.line),
+            problem = Problem(Location(self.origin, node.line),
                               f"text does not fit in {node.attr('name')} ({block.height / MM:.0f} mm needed, "
                               f"{h:g} mm available) {how} {self.min_size:g} pt",
                               "shorten: " + "; ".join(fields) if fields else "shorten the text or enlarge the frame")
+            if node.attr("overflow") == "fewer-cases":
+                heights = tuple(self.lay(child, width, style, scale).height for child in children)
+                raise TooFull(problem, block.height - avail, heights, gap * MM * scale)
+            self.problems.add(problem.location, problem.message, problem.hint)
             return
         dy = {"top": 0, "middle": (avail - block.height) / 2, "bottom": avail - block.height}[node.attr("valign")]
         if block.items:
@@ -445,6 +473,34 @@ class Layout:
             return ()
         return (Icon(name, x, y, size, color, background),)
 
+    def picture(self, node: Node, x: float, y: float, w: float, h: float) -> Picture | None:
+        """The named picture, evenly scaled to the largest size that fits w×h points (bottom-left x, y), centred
+        across; None (and a problem) for a name not in the set."""
+        name = node.get("name")
+        try:
+            code = pictures.code_of(name)
+            aspect = pictures.art(code).aspect
+        except pictures.PictureError as e:
+            self.problem(node, str(e), "use a name from antifraud_cli/picture_names.py")
+            return None
+        ph = min(h, w / aspect)
+        return Picture(name, code, x + (w - ph * aspect) / 2, y, ph * aspect, ph, pictures.is_figure(name),
+                       self.source(node))
+
+    def fixed_picture(self, node: Node, style: Style, out: list[Item]) -> None:
+        h = node.attr("h") * MM
+        w = node.attr("w") * MM if "w" in node.attrs else self.trim_w * MM
+        item = self.picture(node, self.X(node.attr("x")), self.Y(node.attr("y")) - h, w, h)
+        if item is not None:
+            out.append(item)
+
+    def fixed_story(self, node: Node, style: Style, out: list[Item]) -> None:
+        style = self.style_of(node, style)
+        x = node.attr("x")
+        w = node.attr("w") if "w" in node.attrs else self.trim_w - 2 * x
+        block = story_block(self, node, w * MM, node.attr("h") * MM, style)
+        out.append(Group(self.X(x), self.Y(node.attr("y")), block.items))
+
     def fixed_qr(self, node: Node, style: Style, out: list[Item]) -> None:
         payload = node.get("payload")
         size_mm = node.attr("size")
@@ -511,10 +567,12 @@ class Layout:
 # Each layout element's function, by tag (the elements and their attributes: vocabulary.ELEMENTS).
 FIXED: dict[str, Callable] = {
     "rect": Layout.fixed_rect, "line": Layout.fixed_line, "frame": Layout.fixed_frame, "text": Layout.fixed_text,
-    "icon": Layout.fixed_icon, "qr": Layout.fixed_qr, "image": Layout.fixed_image, "chart": Layout.fixed_chart}
+    "icon": Layout.fixed_icon, "qr": Layout.fixed_qr, "image": Layout.fixed_image, "chart": Layout.fixed_chart,
+    "picture": Layout.fixed_picture, "story": Layout.fixed_story}
 FLOW: dict[str, Callable] = {
     "h": Layout.flow_h, "p": Layout.flow_p, "list": Layout.flow_list, "space": Layout.flow_space,
-    "rule": Layout.flow_rule, "icon": Layout.flow_icon, "box": Layout.flow_box, "row": Layout.flow_row}
+    "rule": Layout.flow_rule, "icon": Layout.flow_icon, "box": Layout.flow_box, "row": Layout.flow_row,
+    "picture": Layout.flow_picture, "story": Layout.flow_story}
 
 
 def crop_marks(ox: float, oy: float, w: float, h: float, bleed: float, slug: float) -> list[Item]:
@@ -545,15 +603,16 @@ def sheet_marks(gx, gy, cw, ch, cols, rows, gutter: float = 0.0) -> list[Item]:
     return out
 
 
-def fit_scale(measure: Callable[[float], float], avail: float, mode: str) -> float:
+def fit_scale(measure: Callable[[float], float], avail: float, mode: str, floor: float = 0.35) -> float:
     """The text scale for a frame: 1 when the content fits (with fit="grow" up to 1.5), else the largest scale
-    in [0.35, 1] that fits, to within about 3 %. Layout height grows with the scale, roughly with its square
-    (more lines of taller type), so a first guess from the square root usually leaves one bisection step."""
+    in [floor, 1] that fits, to within about 3 % (`floor` when none does). Layout height grows with the scale,
+    roughly with its square (more lines of taller type), so a first guess from the square root usually leaves one
+    bisection step."""
     h1 = measure(1.0)
     fits = h1 <= avail
     if (fits and mode != "grow") or (not fits and mode == "error"):
         return 1.0
-    lo, hi = (1.0, 1.5) if fits else (0.35, 1.0)
+    lo, hi = (1.0, 1.5) if fits else (floor, 1.0)
     guess = round(min(hi, max(lo, (avail / h1) ** 0.5)), 4)
     for candidate in (guess, round(min(hi, max(lo, guess * (1.03 if fits else 0.97))), 4)):
         if lo < candidate < hi:
@@ -591,9 +650,7 @@ def measure(text: str, font: str, size: float) -> float:
 @lru_cache(maxsize=64)
 def qr_matrix(payload: str) -> tuple[tuple[bool, ...], ...]:
     """QR modules for payload (error correction M, no border: the QR item keeps its 4-module quiet zone)."""
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, box_size=1)
-    code.add_data(payload.encode("utf-8"))
-    code.make(fit=True)
+    code = qr_code(payload)  # made as the checks measured it (a long run of digits: see qrcheck.qr_code)
     return tuple(tuple(row) for row in code.get_matrix())
 
 

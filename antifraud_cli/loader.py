@@ -1,8 +1,10 @@
 """Load stage: the project folder and the built-in library -> validated models with source locations."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import photos
 from .colors import contrast_ratio
@@ -47,8 +49,23 @@ class Project:
     def officer_for(self, unit: Unit | None) -> Officer | None:
         if unit is None:
             return None
-        named = next((o for o in self.officers if o.name == unit.officer), None)  # the unit's own choice first
-        return named or next((o for o in self.officers if unit.id in o.units), None)
+        by_name, by_unit = self._officer_index()
+        return by_name.get(unit.officer) or by_unit.get(unit.id)  # the unit's own choice first
+
+    def _officer_index(self) -> tuple[dict[str, Officer], dict[str, Officer]]:
+        """The first officer of each name and the first listing each unit: a lookup per unit, not a scan of
+        every officer (5,000 units x 5,000 officers)."""
+        key = (id(self.officers), len(self.officers))
+        cached = self.__dict__.get("_officers_by")
+        if cached is None or cached[0] != key:
+            by_name: dict[str, Officer] = {}
+            by_unit: dict[str, Officer] = {}
+            for o in self.officers:
+                by_name.setdefault(o.name, o)
+                for uid in o.units:
+                    by_unit.setdefault(uid, o)
+            cached = self.__dict__["_officers_by"] = (key, (by_name, by_unit))
+        return cached[1]
 
     def unit(self, unit_id: str) -> Unit:
         return next(u for u in self.units if u.id == unit_id)
@@ -73,7 +90,11 @@ def load_project(root: Path | None = None) -> Project:
 
     config = None
     config_path = root / CONFIG_NAME
-    if config_path.is_file():
+    if os.path.lexists(config_path) and not config_path.is_file():  # a folder, FIFO or device: never ignored
+        problems.add(Location(CONFIG_NAME), "cannot read: it is not a regular file",
+                     "antifraud.yaml must be a text file; remove what is there and run `antifraud init`, or "
+                     "write the file by hand")
+    elif config_path.is_file():
         files.append(config_path)
         doc = load_yaml(config_path, root, problems)
         if doc is not None:
@@ -100,6 +121,7 @@ def load_project(root: Path | None = None) -> Project:
     _check_photos(root, officers, problems, files)
     _check_references(cases, audiences, config, units, officers, problems)
     _check_spoken(cases, problems)
+    notes += _unofficial_sources(cases)
     incidents = _load_incidents(root, config, cases, units, [o.name for o in officers], problems, files)
     template_dirs = [d for d in (root / "templates", builtin_dir("templates")) if d.is_dir()]
     _check_products(products, audiences, cases, config, template_dirs, problems)
@@ -160,6 +182,12 @@ def _check_references(cases, audiences, config, units, officers, problems: Probl
             if cid not in cases:
                 problems.add(aud.where("priorities", i), f"audience '{aud.id}' names unknown case '{cid}'",
                              "run `antifraud list cases` to see the case ids")
+        for i, sub in enumerate(aud.voice.subhead if isinstance(aud.voice.subhead, list) else []):
+            for j, cid in enumerate(sub.cases):  # a subhead naming a case the audience never prints never prints
+                if cid not in cases or aud.id not in cases[cid].audiences:
+                    problems.add(aud.where("voice", "subhead", i, "cases", j),
+                                 f"subhead names case '{cid}', which is not one of audience '{aud.id}''s cases",
+                                 "name a case whose `audiences` include this audience")
         if not any(aud.id in c.audiences for c in cases.values()):
             problems.add(aud.where("id"), f"no case is meant for audience '{aud.id}'",
                          f"add '{aud.id}' to the audiences of some cases")
@@ -197,11 +225,15 @@ def _check_references(cases, audiences, config, units, officers, problems: Probl
             if uid not in unit_ids:
                 problems.add(off.where("units", i), f"officer '{off.name}' names unknown unit '{uid}'",
                              "known units: " + (", ".join(unit_ids) or "none"))
+    claimers: dict[str, list[str]] = {}  # unit id -> the officers listing it (one pass, not units x officers)
+    for off in officers:
+        for uid in dict.fromkeys(off.units):
+            claimers.setdefault(uid, []).append(off.name)
     for unit in units:
         if unit.officer and unit.officer not in names:
             problems.add(unit.where("officer"), f"unit '{unit.id}' names unknown officer '{unit.officer}'",
                          "add the officer under `officers:` (name, title, phone)")
-        claimed = [o.name for o in officers if unit.id in o.units]
+        claimed = claimers.get(unit.id, [])
         if unit.officer and claimed and unit.officer not in claimed:
             problems.add(unit.where("officer"),
                          f"unit '{unit.id}' names officer '{unit.officer}' but {claimed[0]} lists this unit",
@@ -231,6 +263,32 @@ def _check_spoken(cases, problems: ProblemList) -> None:
         for where, text in lines:
             for message, hint in check_line(spoken(text)):
                 problems.add(case.where(*where), f"{case.path_of(*where)}: {message}", hint)
+
+
+# Where a case's facts may be checked: government sites and the central official media (issue 21: not
+# aggregators or reposts). A source without a url counts when it names a statute or document, as 《…》.
+OFFICIAL_NEWS_HOSTS = ("xinhuanet.com", "news.cn", "people.com.cn", "cctv.com", "cctv.cn", "cnr.cn", "gmw.cn",
+                       "chinadaily.com.cn", "chinanews.com.cn", "china.com.cn", "chinacourt.org", "jcrb.com",
+                       "cpd.com.cn", "legaldaily.com.cn", "youth.cn", "ce.cn", "cri.cn")
+
+
+def is_official_source(source) -> bool:
+    """A government page (*.gov.cn), a central official news page, or a statute named in 《》."""
+    if not source.url:
+        return source.name.startswith("《")
+    host = (urlsplit(source.url).hostname or "").lower()
+    return host.endswith(".gov.cn") or host == "gov.cn" or any(
+        host == h or host.endswith("." + h) for h in OFFICIAL_NEWS_HOSTS)
+
+
+def _unofficial_sources(cases) -> list[Problem]:
+    """A case printed for the public should rest on an official source; without one, `check` says so (a
+    note, not an error: a station's own case may be told from its own records)."""
+    return [Problem(case.where("sources") if case.sources else case.where("id"),
+                    f"case '{case.id}' has no official source",
+                    "add to `sources:` a page of a government site (….gov.cn), Xinhua, People's Daily or CCTV, "
+                    "or a statute or official document named in 《》")
+            for case in cases.values() if not any(is_official_source(s) for s in case.sources)]
 
 
 def _project_file(root: Path, config, field: str, problems: ProblemList) -> Path | None:

@@ -31,6 +31,8 @@ def printable_text(value: str) -> str:
             raise ValueError(f"character U+{cp:04X} ({_BIDI[cp]}) is not allowed in printed text")
         if unicodedata.category(ch) == "Cc" and ch not in "\n\t\r":
             raise ValueError(f"control character U+{cp:04X} is not allowed in printed text")
+        if cp & 0xFFFE == 0xFFFE or 0xFDD0 <= cp <= 0xFDEF:  # noncharacters: no font has them, XML refuses some
+            raise ValueError(f"character U+{cp:04X} is a Unicode noncharacter, not allowed in printed text")
     return value
 
 
@@ -237,20 +239,47 @@ class Reading(Model):
     min_contrast: float = Field(default=4.5, ge=3, le=21)
     # characters read aloud a minute, for the duration of scripts (elderly about 150, others about 200)
     speech_rate: int = Field(default=200, ge=100, le=300)
+    # picture stories (a case's `story:`): how the products show them to this audience
+    stories: Literal["full", "key"] = Field(
+        default="key", description="full: every printed case as its picture story, with few words; key: the "
+                                   "scammer's panel beside a case's text where there is room")
+    max_words_per_case: int | None = Field(
+        default=None, ge=8, le=400, description="characters a printed case may carry besides its story's lines "
+                                                "(its headline and advice, in that order); none: no limit")
 
 
 # A banner (横幅) carries one line read from 30 m: 8-20 characters (spaces count).
 BannerText = Annotated[Text, StringConstraints(min_length=8, max_length=20)]
 
 
+class Subhead(Model):
+    """One of an audience's subheads: printed only over a product that prints every case it names."""
+    text: Text
+    cases: list[Slug] = Field(default=[], description="the cases the text names (冒充亲人 → fake-relative)")
+
+
+def _last_names_none(subheads: list[Subhead]) -> list[Subhead]:
+    if subheads and subheads[-1].cases:
+        raise ValueError("the last subhead names no case (no `cases:`): it prints when the cases the others "
+                         "name are not all on the page")
+    return subheads
+
+
 class Voice(Model):
     greeting: Text
     headline: Text
-    subhead: Text | None = None
+    # one text; or a list, of which a product prints the first whose `cases` it prints (select.subhead_for)
+    subhead: Text | Annotated[list[Subhead], AfterValidator(_last_names_none)] | None = None
     slogan: Text
     banner: BannerText | None = None  # the banner's line; without it the banner prints the slogan
     closing: Text
     core_advice: list[Text] = Field(min_length=1, max_length=4)
+    # the national tools this audience is told about, one line each (12381 预警短信, 一证通查, 云闪付一键查卡):
+    # printed next to the 国家反诈中心App where a product has a tools box
+    tools: list[Text] = Field(default=[], max_length=3)
+    # what to do after being scammed, in order, where it differs from the adults' (110, keep the records, the
+    # sooner the better): children first tell their parents or teacher, then call 110 with them
+    scammed: list[Text] = Field(default=[], max_length=4)
     # how the materials address the reader: 你 turns a case's 您 into 你 for students or workers (not inside
     # quotation marks, nor in the scammer's script: a fake customer service says 您 to anyone); none: as written
     address: Literal["你"] | None = None
@@ -361,6 +390,8 @@ class Unit(Model):
     officer: Text | None = None
     office: Text | None = None  # the 警务室's address, on the contact board
     hours: Text | None = None  # when the 警务室 is open
+    # a school among the units: the parents' letter (per school) is built for it and signed by it
+    kind: Literal["village", "school"] | None = None
 
 
 class FontConfig(Model):

@@ -17,9 +17,9 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfdoc import PDFResourceDictionary
 from reportlab.pdfgen.canvas import Canvas
 
-from . import __version__, icons
+from . import __version__, icons, pictures
 from .colors import cmyk, hex_rgb, overprints
-from .display import QR, DisplayDoc, Disc, Glyphs, Group, Icon, Image, Line, Rect, Use, walk
+from .display import QR, DisplayDoc, Disc, Glyphs, Group, Icon, Image, Line, Picture, Polygon, Rect, Use, walk
 
 rl_config.useA85 = 0  # streams stay binary: ASCII85 only makes files larger and slower to write
 PDF_VERSION = (1, 4)  # /Lang (1.4); TrimBox, BleedBox and overprint (1.3)
@@ -90,10 +90,17 @@ class _Painter:
     # ---------- forms: icons and imposed cards, drawn once, placed many times ----------
     def define_forms(self, doc: DisplayDoc) -> None:
         icons_used: dict[str, Icon] = {}
+        pictures_used: set[str] = set()
         for items in [p.items for p in doc.pages] + [f.items for f in doc.forms.values()]:
             for item, _, _ in walk(items):
                 if isinstance(item, Icon):
                     icons_used.setdefault(_icon_form(item), item)
+                elif isinstance(item, Picture):
+                    pictures_used.add(item.code)
+        for code in sorted(pictures_used):  # in the SVG's own points, its ink box as the form's box
+            self.c.beginForm(_picture_form(code), *pictures.art(code).box)
+            pictures.draw(self.c, code, self.screen)
+            self.c.endForm(Resources=_form_resources(self.c))
         for name, icon in icons_used.items():  # in a 100-unit square, as icons.py designs them
             self.c.beginForm(name, 0, 0, 100, 100)
             icons.draw_icon(self.c, icon.name, 0, 0, 100, self.ink(icon.colour), self.ink(icon.knockout))
@@ -187,6 +194,27 @@ class _Painter:
             c.scale(item.size / 100, item.size / 100)
             c.doForm(_icon_form(item))
             c.restoreState()
+        elif isinstance(item, Picture):
+            x1, y1, x2, y2 = pictures.art(item.code).box
+            k = item.h / (y2 - y1)  # evenly: the layout made w/h the art's own aspect
+            c.saveState()
+            c.translate(item.x + dx - x1 * k, item.y + dy - y1 * k)
+            c.scale(k, k)
+            c.doForm(_picture_form(item.code))
+            c.restoreState()
+        elif isinstance(item, Polygon):
+            path = c.beginPath()
+            path.moveTo(item.points[0] + dx, item.points[1] + dy)
+            for i in range(2, len(item.points), 2):
+                path.lineTo(item.points[i] + dx, item.points[i + 1] + dy)
+            path.close()
+            if item.fill:
+                c.setFillColor(self.ink(item.fill))
+            if item.stroke:
+                c.setStrokeColor(self.ink(item.stroke))
+                c.setLineWidth(item.stroke_width)
+                c.setLineJoin(1)
+            c.drawPath(path, stroke=1 if item.stroke else 0, fill=1 if item.fill else 0)
         elif isinstance(item, QR):
             self.qr(item, dx, dy)
         elif isinstance(item, Image):
@@ -227,6 +255,10 @@ def _icon_form(icon: Icon) -> str:
     return f"icon-{icon.name}-{icon.colour[1:]}-{icon.knockout[1:]}"
 
 
+def _picture_form(code: str) -> str:
+    return f"pic-{code}"
+
+
 def _form_resources(canvas: Canvas) -> PDFResourceDictionary:
     """A form's resources with the graphics states it uses. ReportLab (4.4 to 5.1) gives a form the fonts and
     XObjects but leaves out the ExtGState dictionary, so the black overprint set inside a card would name a
@@ -236,7 +268,9 @@ def _form_resources(canvas: Canvas) -> PDFResourceDictionary:
     resources.basicFonts()
     resources.allProcs()
     resources.XObject = _forms_in_use(canvas)
-    resources.ExtGState = canvas._extgstate.getState()  # private: see the docstring
+    states = canvas._extgstate.getState()  # private: see the docstring
+    if states is not None:  # none yet (a picture drawn before any overprint): no entry, not a null one
+        resources.ExtGState = states
     return resources
 
 

@@ -35,12 +35,16 @@ def render_document(docs: list[Node], fonts: FontNames, origin: str, epoch: int 
                                          f"{size.w:g}×{size.h:g} mm",
                                          'set <document size="{{ page.w }}x{{ page.h }}"> in the template'))
         display = layout.document(first, fonts, origin, root, colour, sources[0] if sources else None)
+    elif size.impose.order == "saddle":  # a booklet's pages two to a sheet side, for folding (impose.py)
+        from .impose import impose_saddle
+
+        display = impose_saddle(docs, fonts, origin, (size.w, size.h), size.impose.bleed, root, sources)
     else:
         i = size.impose
         display = layout.sheet(docs, fonts, origin, i.cols, i.rows, (size.w, size.h), i.gutter, i.bleed, root,
                                sources)
     found = check(display, Policy(first.attr("min-size"), first.attr("min-contrast"), first.attr("min-qr"),
-                                  fonts.covered))
+                                  fonts.covered, first.attr("min-figure")))
     if found:
         raise AntifraudError(found.items)
     return paint(display, fonts.regular, epoch)

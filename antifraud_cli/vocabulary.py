@@ -30,6 +30,7 @@ KINDS = {
     "text": (None, "text", False),
     "page-size": (PAGE_SIZE, "`A2`…`A5`, `card` or `WxH` mm", False),
     "dpi": (NUMBER, "dpi", True),
+    "number": (r"\d+", "whole number", True),
 }
 
 
@@ -88,7 +89,7 @@ SPACE_AFTER = Attr("mm", 0.0, "space below")
 TEXT_STYLE = {"size": SIZE, "color": COLOUR_ATTR, "weight": WEIGHT, "align": ALIGN, "leading": LEADING,
               "space-before": SPACE_BEFORE, "space-after": SPACE_AFTER, "src": SRC}
 INHERITED = {"size": SIZE, "color": COLOUR_ATTR, "leading": LEADING}
-FLOW_CHILDREN = frozenset({"h", "p", "list", "space", "rule", "box", "row", "icon"})
+FLOW_CHILDREN = frozenset({"h", "p", "list", "space", "rule", "box", "row", "icon", "picture", "story"})
 INLINE = frozenset({"b", "em", "br"})
 
 ELEMENTS: dict[str, Element] = {e.tag: e for e in [
@@ -101,6 +102,7 @@ ELEMENTS: dict[str, Element] = {e.tag: e for e in [
         "min-contrast": Attr("ratio", 4.5, "smallest allowed text/background contrast (templates use "
                                            "`reading.min_contrast`; elderly: 7)"),
         "min-qr": Attr("mm", 15.0, "smallest allowed QR code (templates: poster 40, leaflet 30, card 20)"),
+        "min-figure": Attr("mm", 18.0, "smallest allowed height of a person in a picture (boards: 40)"),
         "title": Attr("text", None, "PDF property"), "subject": Attr("text", None, "PDF property"),
         "author": Attr("text", None, "PDF property"), "keywords": Attr("text", None, "PDF property"),
         "lang": Attr("text", None, "the document language, e.g. `zh-CN`, written into the PDF catalog (`/Lang`) "
@@ -110,7 +112,8 @@ ELEMENTS: dict[str, Element] = {e.tag: e for e in [
         "background": Attr("colour", "#FFFFFF", "fills the page including bleed; also the background the "
                                                 "contrast check uses"),
         "name": Attr("text", None, "a label for people reading the template"),
-    }, frozenset({"rect", "line", "frame", "text", "qr", "icon", "image", "chart"}), group="document",
+    }, frozenset({"rect", "line", "frame", "text", "qr", "icon", "image", "chart", "picture", "story"}),
+        group="document",
         doc="one page; its fixed elements are drawn in order, later ones on top"),
     # ---- fixed elements: placed at x, y (mm from the trim box's top-left)
     Element("rect", {
@@ -129,6 +132,12 @@ ELEMENTS: dict[str, Element] = {e.tag: e for e in [
         "valign": Attr("top|middle|bottom", "top"), "fit": Attr("shrink|grow|error", "shrink"),
         "gap": Attr("mm", 0.0, "between children"), "background": Attr("colour", None, "what is behind it"),
         "name": Attr("text", "frame", "used in error messages"),
+        "min-scale": Attr("factor", 0.35, "the text shrinks no further than this share of its size (and never below "
+                                          "`min-size`)"),
+        "overflow": Attr("error|fewer-cases", "error", "`fewer-cases`: content that does not fit even at "
+                                                       "`min-size` (or `min-scale`) makes the build compose the "
+                                                       "document again with fewer cases; the frame's last children "
+                                                       "are the cases, one element each"),
     }, FLOW_CHILDREN, group="fixed",
         doc="A box that holds flow elements and fits them in (see *Fit to frame*). It draws **nothing** itself: "
             "`background` only tells the contrast check what is behind the frame. The document's `min-size` "
@@ -175,6 +184,37 @@ ELEMENTS: dict[str, Element] = {e.tag: e for e in [
         "align": Attr("left|center|right", "left", "in flow only"),
     }, group="fixed", doc="A pictogram `size` mm square: on a page its top-left corner at `x`,`y`; in a frame, "
                           "box or column it flows like text, shrinking with the text to 60 % at most."),
+    Element("picture", {
+        "name": _req("text", "a name of the picture set (antifraud_cli/picture_names.py), e.g. `老人`, `手机`"),
+        "h": _req("mm", "its height (a person's height: the document's `min-figure` applies)"),
+        "w": Attr("mm", None, "the box it is centred in (default: as wide as its height makes it)"),
+        "x": Attr("mm", 0.0, "fixed only"), "y": Attr("mm", 0.0, "fixed only"),
+        "align": Attr("left|center|right", "center", "in flow only"), "src": SRC,
+    }, group="fixed", doc="A picture from the set (OpenMoji, CC BY-SA 4.0), drawn as vector paths in the output's "
+                          "colours, never distorted. A document with a picture must print the credit line "
+                          "`插图：OpenMoji（CC BY-SA 4.0）` (the macro `picture_credit`)."),
+    Element("story", {
+        **INHERITED, "x": Attr("mm", 0.0, "fixed only"), "y": Attr("mm", 0.0, "fixed only"),
+        "w": Attr("mm", None, "fixed only: the width (in flow: the column's)"),
+        "h": _req("mm", "the height of one row of panels"),
+        "cols": Attr("number", None, "panels in a row (default: as many as are 38 mm wide or more, in rows of even "
+                                     "length; more rows when the people would be under `min-figure`)"),
+        "show": Attr("all|key", "all", "`key`: only the scammer's panel (for narrow places)"),
+        "fill": Attr("colour", "#FFFFFF", "the panels' background"),
+        "frame": Attr("colour", "#5A5A5A", "the panels' and bubbles' outline, the arrows"),
+        "alert": Attr("colour", "#C8102E", "the scammer's panel's outline"),
+        "safe": Attr("colour", "#2E7D32", "the safe panel's outline"),
+        "gap": Attr("mm", 4.0, "between panels (an arrow points on to the next one)"),
+        "src": SRC,
+    }, frozenset({"panel"}), group="fixed",
+        doc="A picture story: its panels side by side, each with its people and things, a speech bubble with the "
+            "panel's line (at `size`, never below `min-size`), a warning mark on the scammer's panel and a ✓ on "
+            "the last. On a page it fills `w`×`h` from `x`,`y`; in a frame it is as wide as its column."),
+    Element("panel", {
+        "kind": Attr("scam|event|safe", "event", "scam: a warning mark; safe: a ✓"),
+        "figures": _req("text", "1–3 names of the picture set, separated by spaces; the first one speaks"),
+        "src": SRC,
+    }, INLINE, text=True, group="fixed", doc="one panel of a `<story>`; its text is the bubble's line"),
     # ---- flow elements: stacked top to bottom across their container
     Element("h", {**TEXT_STYLE, "weight": Attr("regular|bold", "bold"), "leading": Attr("factor", 1.25)},
             INLINE, text=True, doc="heading"),

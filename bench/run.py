@@ -71,7 +71,7 @@ def timed(cmd: list[str], cwd: Path, env: dict) -> float:
 
 
 def per_document(project_dir: Path, repeat: int,
-                 products=("poster", "leaflet", "card", "card-sheet")) -> dict[str, float]:
+                 products=("poster", "leaflet", "card", "card-sheet"), audiences=("elderly", "students")) -> dict[str, float]:
     """Warm time per document: compose (Jinja) + fingerprint + parse + layout + QR + render + atomic write."""
     from antifraud_cli.build import _WORKER, _init_worker, compose_jobs, font_digest, prepare_fonts, render_job
     from antifraud_cli.clock import build_clock
@@ -83,7 +83,7 @@ def per_document(project_dir: Path, repeat: int,
     state = prepare_fonts(project)
     clock = build_clock("2027-01-15")
     _init_worker(project, state, clock.epoch)
-    jobs = make_jobs(project, ["elderly", "students"], list(products), [UNITS[0]], clock.day)
+    jobs = make_jobs(project, list(audiences), list(products), [UNITS[0]], clock.day)
     digest = font_digest(project)
     out = Path(tempfile.mkdtemp())
     results = {}
@@ -466,6 +466,43 @@ def channels(repeat: int) -> None:
     shutil.rmtree(work)
 
 
+def picture_times(repeat: int) -> None:
+    """Issue 20: warm time per picture poster (A3) and per leaflet now that the elderly and pupils leaflets tell
+    their cases in pictures (run it with PYTHONPATH at an older checkout for the leaflets' time before), and
+    what reading the picture set costs: each SVG parsed once per process, its CMYK copy made once."""
+    work = Path(tempfile.mkdtemp(prefix="antifraud-bench-"))
+    project = township(work / "township")
+    os.environ.update(ANTIFRAUD_CACHE_DIR=str(work / "cache"), SOURCE_DATE_EPOCH="1767225600")
+    products = ["leaflet"]
+    try:
+        from antifraud_cli import pictures
+        from antifraud_cli.picture_names import FIGURES, PROPS
+
+        products.append("picture-poster")
+        start = time.perf_counter()
+        codes = sorted({*FIGURES.values(), *PROPS.values()})
+        for code in codes:
+            pictures.art(code)
+        parse = (time.perf_counter() - start) / len(codes)
+        start = time.perf_counter()
+        for code in codes:
+            pictures.drawing(code, False)
+        convert = (time.perf_counter() - start) / len(codes)
+    except ImportError:  # an older checkout: leaflets only
+        parse = convert = None
+    docs = per_document(project, repeat, products=products, audiences=("elderly", "pupils", "students"))
+    rows = [(f"{key}, warm, whole pipeline (best; median)",
+             f"{docs[key] * 1000:.1f} ms; {docs[key + '_median'] * 1000:.1f} ms", f"{docs[key + '_bytes'] / 1024:.0f} KB")
+            for key in sorted(k for k in docs if k.count("_") == 0)]
+    if parse is not None:
+        rows.append(("one SVG parsed with svglib (once per process); its CMYK copy",
+                     f"{parse * 1000:.1f} ms; {convert * 1000:.1f} ms", ""))
+    print("| measurement | value | size |\n|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -475,7 +512,12 @@ def main() -> None:
                         help="only issue 14's comparison with Typst (needs: pip install typst)")
     parser.add_argument("--channels", action="store_true",
                         help="only issue 10's run: banner, board, roll-up, WeChat image; preview of the kit")
+    parser.add_argument("--pictures", action="store_true",
+                        help="only issue 20's run: picture posters, leaflets with stories, SVG parsing")
     args = parser.parse_args()
+    if args.pictures:
+        picture_times(5 if args.quick else 20)
+        return
     if args.channels:
         channels(5 if args.quick else 20)
         return

@@ -1,7 +1,8 @@
 """Render the README's pictures of a kit: build the built-in project for some audiences and turn every page of
-the poster, leaflet, card and card sheet into one PNG per product (pages side by side).
+the poster, leaflet, card, card sheet and picture poster into one PNG per product (pages side by side).
 
-    python docs/render_images.py elderly students            # docs/<audience>-<product>.png
+    python docs/render_images.py elderly pupils              # docs/<audience>-<product>.png and
+                                                             # docs/picture-poster-<audience>.png
     python docs/render_images.py --out /tmp/after elderly    # somewhere else, e.g. to compare versions
     python docs/render_images.py --compare /tmp/before /tmp/after --out docs/compare elderly
     python docs/render_images.py --compare /tmp/before /tmp/after --labels "before: 37bf0e5" "after" students
@@ -25,8 +26,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-PRODUCTS = ["poster", "leaflet", "card", "card-sheet"]
+PRODUCTS = ["poster", "leaflet", "card", "card-sheet", "picture-poster"]
 HEIGHT = 700  # px of the tallest page in a picture
+TOLD = {"picture-poster": 1000}  # products shown larger, as picture-poster-<audience>.png: px of their page
 
 
 def render_kit(audiences: list[str], out: Path, date: str | None = None, pdfs: Path | None = None) -> None:
@@ -54,7 +56,7 @@ def render_kit(audiences: list[str], out: Path, date: str | None = None, pdfs: P
                 pdf = pdfium.PdfDocument(str(Path(work) / audience / f"{product}.pdf"))
                 pages = []
                 for page in pdf:
-                    scale = HEIGHT / page.get_height()
+                    scale = TOLD.get(product, HEIGHT) / page.get_height()
                     pages.append(page.render(scale=scale).to_pil().convert("RGB"))
                 gap = 24
                 sheet = Image.new("RGB", (sum(p.width for p in pages) + gap * (len(pages) - 1),
@@ -63,7 +65,7 @@ def render_kit(audiences: list[str], out: Path, date: str | None = None, pdfs: P
                 for p in pages:
                     sheet.paste(p, (x, 0))
                     x += p.width + gap
-                _save(sheet, out / f"{audience}-{product}.png")
+                _save(sheet, out / (f"{product}-{audience}.png" if product in TOLD else f"{audience}-{product}.png"))
 
 
 def compare(before: Path, after: Path, out: Path, labels: list[str] | None = None) -> None:

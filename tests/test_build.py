@@ -125,8 +125,8 @@ def shop_owners_first() -> str:
 def test_incremental_builds_render_only_what_changed(make_project):
     root = make_project({"cases/local.yaml": CASE.format(summary="有人冒充供货商要你先交押金。"),
                          "audiences/shop-owners.yaml": shop_owners_first()})
-    first = build(root, "-a", "shop-owners", "-a", "students", "-j", "1")
-    assert first.exit_code == 0 and "built 8, up to date 0" in first.output
+    first = build(root, "-a", "shop-owners", "-a", "students", "-j", "1")  # the kit and its picture poster
+    assert first.exit_code == 0 and "built 10, up to date 0" in first.output
     manifest = json.loads((root / "dist/manifest.json").read_text(encoding="utf-8"))
     assert {e["path"] for e in manifest["outputs"]} == set(digests(root / "dist"))
     for entry in manifest["outputs"]:
@@ -135,7 +135,7 @@ def test_incremental_builds_render_only_what_changed(make_project):
     before = digests(root / "dist")
 
     again = build(root, "-a", "shop-owners", "-a", "students", "-j", "1")
-    assert again.exit_code == 0 and "nothing to do: all 8 outputs up to date" in again.output
+    assert again.exit_code == 0 and "nothing to do: all 10 outputs up to date" in again.output
     assert digests(root / "dist") == before
 
     # the summary is printed on the leaflet only (the poster shows the headline and red flags)
@@ -146,13 +146,13 @@ def test_incremental_builds_render_only_what_changed(make_project):
     assert digests(root / "dist") == before  # --check writes nothing
 
     changed = build(root, "-a", "shop-owners", "-a", "students", "-j", "1")
-    assert "built 1, up to date 7" in changed.output
+    assert "built 1, up to date 9" in changed.output
     after = digests(root / "dist")
     assert {k for k in after if after[k] != before[k]} == {"shop-owners/leaflet.pdf"}
 
     assert build(root, "-a", "shop-owners", "-a", "students", "--check").exit_code == 0
     forced = build(root, "-a", "shop-owners", "-a", "students", "--force", "-j", "1")
-    assert "built 8, up to date 0" in forced.output
+    assert "built 10, up to date 0" in forced.output
     assert digests(root / "dist") == after  # the same inputs and day give the same bytes
 
 
@@ -221,7 +221,8 @@ def test_shards_cover_every_job_exactly_once(make_project):
     project = load_project(root)
     jobs = plan_jobs(project, BuildOptions(), build_clock("2027-01-10"))
     # units x audiences x the default kit; the bank counters' kit once for the station, not per unit (issue 22)
-    assert len(jobs) == (2 * (len(project.audiences) - 1) + 1) * 4
+    # and the picture poster of the elderly and pupils (its default audiences), once for the station
+    assert len(jobs) == (2 * (len(project.audiences) - 1) + 1) * 4 + 2
     for n in (1, 3, 7):
         slices = [shard(jobs, k, n) for k in range(1, n + 1)]
         paths = [j.path for s in slices for j in s]
@@ -250,7 +251,7 @@ def test_every_failure_is_named_and_nothing_is_written(make_project):
     assert result.exit_code == 1
     assert "FAILED shop-owners/leaflet.pdf" in result.output and "FAILED shop-owners/poster.pdf" in result.output
     assert "built shop-owners/card.pdf" in result.output  # the other jobs still ran
-    assert "failed: 2, would have built 2" in result.output
+    assert "failed: 2, would have built 3" in result.output  # card, card sheet, picture poster
     assert not (root / "dist").exists()
 
 

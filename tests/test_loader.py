@@ -237,7 +237,7 @@ def test_init_writes_a_project_that_checks(tmp_path, run):
     assert (tmp_path / "station/.github/workflows/antifraud.yml").is_file()
     checked = run(tmp_path / "station", "check")
     assert checked.exit_code == 0, checked.output
-    assert checked.output.startswith("ok: 32 cases, 7 audiences, ") and " products, 3 units" in checked.output
+    assert checked.output.startswith("ok: 35 cases, 7 audiences, ") and " products, 3 units" in checked.output
 
 
 def test_init_refuses_a_folder_with_files(tmp_path, run):

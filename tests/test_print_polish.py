@@ -153,8 +153,7 @@ def test_multi_line_case_texts_are_justified(kits, audience):
         assert all(len(row) >= 2 for row in rows)
     if ends:
         assert max(ends) - min(ends) <= 0.1 * min(sizes), sorted(round((max(ends) - e) / min(sizes), 2) for e in ends)
-    if audience == "elderly":  # 18 pt body text in a narrow column: its summaries always wrap
-        assert paragraphs >= 2 and len(ends) >= 3
+    # (the elderly leaflet tells its cases in pictures, with few words: no summaries that must wrap any more)
 
 
 # ----------------------------------------------------------------------------- safe zone and QR quiet zone

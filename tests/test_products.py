@@ -68,7 +68,7 @@ def test_a_project_adds_a_product_with_a_spec_and_a_template(make_project):
     assert boxes_mm(pdf)[0]["trimbox"][2] - boxes_mm(pdf)[0]["trimbox"][0] == pytest.approx(148, abs=0.1)
     # not in the default kit: a plain build leaves it alone and keeps it
     plain = invoke(root, "build", "-a", "elderly", "-j", "1")
-    assert "built 4," in plain.output and pdf.exists()
+    assert "built 5," in plain.output and pdf.exists()  # poster, leaflet, card, card-sheet, picture-poster
 
     # a size variant chosen in antifraud.yaml; the audience may override the case count
     write_files(root, {"antifraud.yaml": STATION + "defaults: {sizes: {notice: A4}, products: [notice]}\n"})
@@ -83,7 +83,7 @@ def test_the_default_kit_and_the_poster_sizes(make_project):
     result = invoke(root, "build", "-a", "students", "-j", "1")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (root / "dist/students").iterdir()) == \
-        ["card-sheet.pdf", "card.pdf", "leaflet.pdf", "poster.pdf"]
+        ["card-sheet.pdf", "card.pdf", "leaflet.pdf", "picture-poster.pdf", "poster.pdf"]
     poster = boxes_mm(root / "dist/students/poster.pdf")[0]["trimbox"]
     assert (poster[2] - poster[0], poster[3] - poster[1]) == (pytest.approx(420, abs=0.1), pytest.approx(594, abs=0.1))
     # the older spelling still works
@@ -141,7 +141,8 @@ def test_check_lists_exactly_the_outputs_whose_print_changed(make_project, monke
     root = make_project({"antifraud.yaml": STATION})
     args = ("-a", "elderly", "-a", "students")
     assert invoke(root, "build", *args, "-j", "1").exit_code == 0
-    kit = {f"{a}/{p}.pdf" for a in ("elderly", "students") for p in ("poster", "leaflet", "card", "card-sheet")}
+    kit = {f"{a}/{p}.pdf" for a in ("elderly", "students")
+           for p in ("poster", "leaflet", "card", "card-sheet", "picture-poster")}
 
     # the station's authority is printed in the leaflet's and poster's contact blocks, not on the card
     write_files(root, {"antifraud.yaml": STATION.replace("韩城市公安局", "渭南市公安局")})
@@ -315,7 +316,7 @@ def test_a_no_op_build_composes_nothing_and_an_unprinted_edit_renders_nothing(ma
     aud = (builtin_dir("audiences") / "elderly.yaml").read_text(encoding="utf-8")
     write_files(root, {"audiences/elderly.yaml": aud.replace("description:", "description: 本所说明。", 1)})
     result = invoke(root, *args)
-    assert "nothing to do: all 4 outputs up to date" in result.output and len(composed) == 4
+    assert "nothing to do: all 5 outputs up to date" in result.output and len(composed) == 5
     composed.clear()
     assert "nothing to do" in invoke(root, *args).output and composed == []  # remembered: composed no more
 
@@ -351,12 +352,12 @@ def test_check_prints_the_notes_of_the_project(make_project):
 def test_large_builds_go_in_batches_and_fail_whole(make_project, monkeypatch):
     from antifraud_cli import build as build_module
 
-    monkeypatch.setattr(build_module, "BATCH", 3)  # 8 documents: three batches
+    monkeypatch.setattr(build_module, "BATCH", 3)  # 10 documents: four batches
     root = make_project({"antifraud.yaml": STATION})
     result = invoke(root, "build", "-a", "elderly", "-a", "students", "-j", "2")
-    assert result.exit_code == 0 and "built 8, up to date 0" in result.output
+    assert result.exit_code == 0 and "built 10, up to date 0" in result.output
     before = digests(root / "dist")
-    assert len(json.loads((root / "dist/manifest.json").read_text(encoding="utf-8"))["outputs"]) == 8
+    assert len(json.loads((root / "dist/manifest.json").read_text(encoding="utf-8"))["outputs"]) == 10
     # a problem in the last batch (students' posters): nothing is written, every problem is listed
     write_files(root, {"antifraud.yaml": STATION.replace("新城派出所", "新城派出所" + "很" * 400)})
     failed = invoke(root, "build", "-a", "elderly", "-a", "students", "-j", "1")
