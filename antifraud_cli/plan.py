@@ -159,6 +159,8 @@ def _for_the_station(spec, aid: str) -> bool:
 def _places(project: Project, spec, aid: str, units: list, by_unit: bool) -> list:
     """The units one product is built for, for audience `aid`: each of `units`; or once (None) for what is
     built for the station (unless `-u` asked for units: `by_unit`) and for a sheet holding every unit's card."""
+    if spec.unit_kind:  # only the units of its kind (the schools), or once without a unit when there are none
+        return [u for u in units if u is not None and u.kind == spec.unit_kind] or [None]
     once = not by_unit if _for_the_station(spec, aid) else spec.cells == "units" and bool(project.units)
     return [None] if once else list(units)
 
