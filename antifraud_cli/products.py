@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from .models import Model, Slug, Text
 
-FileName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*\.(pdf|png|txt)$")]
+FileName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*\.(pdf|png|txt|pptx)$")]
 TemplateName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.j2$")]
 Mm = Annotated[float, Field(gt=0, le=20000)]
 
@@ -24,9 +24,19 @@ class Imposition(Model):
     gutter: float = Field(default=0, ge=0, le=30, description="mm between neighbouring cards (0: abutting)")
     bleed: float = Field(default=0, ge=0, le=5,
                          description="mm of each card's bleed kept around it (needs a gutter of twice that)")
+    order: Literal["grid", "saddle"] = Field(
+        default="grid", description="grid: the cards in reading order, each page on its own sheet page; saddle: "
+                                    "a booklet's pages two to a sheet side in saddle-stitch order (8|1, 2|7, …), "
+                                    "fronts and backs alternating, for duplex printing, folding and stapling "
+                                    "(`cols: 2, rows: 1`; `bleed`: kept round the pair when the sheet has room, "
+                                    "with crop marks)")
 
     @model_validator(mode="after")
     def _bleed_fits(self):
+        if self.order == "saddle":
+            if (self.cols, self.rows) != (2, 1) or self.gutter:
+                raise ValueError("a saddle-stitched booklet is imposed `cols: 2, rows: 1` with no gutter")
+            return self
         if self.bleed and self.gutter < 2 * self.bleed:
             raise ValueError(f"a bleed of {self.bleed:g} mm needs a gutter of at least {2 * self.bleed:g} mm")
         return self
@@ -56,20 +66,30 @@ class ProductSpec(Model):
     template: TemplateName = Field(description="template file in `templates/` (project first, then built-in)")
     sizes: dict[Text, Size] = Field(default={}, description="named size variants; the first is the default "
                                                             "(pdf and png: at least one; txt: none)")
-    pages: int = Field(default=1, ge=1, le=8, description="pages the template must produce")
+    pages: int = Field(default=1, ge=1, le=16, description="pages the template must produce")
     cases: int = Field(default=0, ge=0, le=8,
                        description="cases shown per audience; an audience may override it in `reading.cases`")
     per: Literal["audience", "unit", "station"] = Field(
         default="audience", description="one output per audience (and unit), per unit, or once per station")
     audience: Slug | None = Field(
         default=None, description="for `per: unit` and `per: station`: the audience whose palette and voice apply")
+    unit_kind: Literal["school"] | None = Field(
+        default=None, description="built only for the units of this kind (`kind: school`: the parents' letter, "
+                                  "one per school); a project without such units gets it once, with no unit")
     default_audiences: list[Slug] | None = Field(
         default=None, min_length=1, description="for `per: audience`: the audiences built when no `-a` is given "
                                                 "(over `defaults.audiences`; default: every audience)")
-    format: Literal["pdf", "png", "txt"] = Field(
+    format: Literal["pdf", "png", "txt", "pptx"] = Field(
         default="pdf", description="output format: pdf, or png (the PDF rasterised to `width_px`, its text in the "
                                    "PNG's Description chunk), or txt (the template writes plain UTF-8 text, not "
-                                   "the layout vocabulary)")
+                                   "the layout vocabulary), or pptx (the template writes slides in the slide "
+                                   "vocabulary of slides.py; a PowerPoint file teachers can edit)")
+    slides: list[Annotated[int, Field(ge=1, le=200)]] | None = Field(
+        default=None, min_length=2, max_length=2,
+        description="pptx: the fewest and most slides the template may make, e.g. `[12, 20]`")
+    max_seconds: int | None = Field(default=None, ge=1, le=3600,
+                                    description="txt with `spoken`: the longest the script (each of its parts) "
+                                                "may take to say, in seconds")
     spoken: bool = Field(default=False, description="txt: a script read aloud; the build checks it (no digits, "
                                                     "Latin letters or symbols outside `#` lines, short sentences, "
                                                     "an honest `# 时长`)")
@@ -103,10 +123,17 @@ class ProductSpec(Model):
             raise ValueError(f"a {self.format} product needs at least one size under `sizes:`")
         if self.format == "txt" and self.sizes:
             raise ValueError("a txt product has no page size: remove `sizes:`")
+        if any(s.impose and s.impose.order == "saddle" for s in self.sizes.values()) and self.pages % 4:
+            raise ValueError(f"a saddle-stitched booklet has a multiple of 4 pages (a folded sheet is 4), "
+                             f"not {self.pages}")
         if self.cells != "same" and not any(s.impose for s in self.sizes.values()):
             raise ValueError(f"`cells: {self.cells}` needs a size with `impose:`")
-        if self.format == "png" and self.colour != "screen":
-            raise ValueError("a png product is shown on screens: set `colour: screen`")
+        if self.format in ("png", "pptx") and self.colour != "screen":
+            raise ValueError(f"a {self.format} product is shown on screens: set `colour: screen`")
+        if self.slides is not None and (self.format != "pptx" or self.slides[0] > self.slides[1]):
+            raise ValueError("`slides: [fewest, most]` is for pptx products, fewest first")
+        if self.max_seconds is not None and not self.spoken:
+            raise ValueError("`max_seconds` is for scripts read aloud (`spoken: true`)")
         if self.format == "png" and (self.pages != 1 or any(s.impose for s in self.sizes.values())):
             raise ValueError("a png product is one page, not imposed")
         if (self.spoken or self.max_chars) and self.format != "txt":

@@ -6,7 +6,8 @@ read aloud, optionally after a speaker label (`甲：`, `乙：`, `合：`). Rea
 characters and Chinese punctuation: 96110 is written 九六幺幺零, 3000元 三千元.
 
 Duration: the spoken characters (Chinese characters of the read-aloud lines, labels not counted) at R
-characters a minute, rounded to the second. Punctuation is not counted: the rates people quote for reading
+characters a minute, rounded to the second. A script may hold parts (two versions of a video script), each
+starting with a line `# ==== name ====` and timed on its own by its `# 时长` line. Punctuation is not counted: the rates people quote for reading
 aloud (about 150–160 a minute for the elderly and for loudspeakers, about 200 otherwise) already include
 the pauses.
 """
@@ -21,6 +22,7 @@ PUNCTUATION = set("，。！？、；：“”‘’…—《》·")
 LABEL_RE = re.compile(r"^(甲|乙|合)：")
 RATE_RE = re.compile(r"^#\s*语速：每分钟\s*(\d+)\s*字\s*$")
 DURATION_RE = re.compile(r"^#\s*时长：约\s*(\d+)\s*秒\s*$")
+PART_RE = re.compile(r"^#\s*={2,}\s*(.+?)\s*={2,}\s*$")  # `# ==== 轻松版 ====`: a part, timed on its own
 
 # Words in Latin letters as a Chinese listener hears them said.
 WORDS = {"App": "应用", "APP": "应用", "app": "应用", "AI": "人工智能", "VIP": "会员", "QQ": "扣扣",
@@ -162,8 +164,18 @@ def check_line(text: str) -> list[tuple[str, str]]:
     return problems
 
 
-def check_script(script: str) -> list[tuple[int, str, str]]:
-    """Every rule a script read aloud breaks, as (line, message, hint)."""
+def script_parts(script: str) -> list[tuple[int, str, str]]:
+    """(line number of its `# ==== name ====` line, name, text) of each part of a script in parts; [] for a
+    script of one part. A part's text keeps the script's line numbering (blank lines before it)."""
+    lines = script.splitlines()
+    starts = [(n, m[1]) for n, line in enumerate(lines, 1) if (m := PART_RE.match(line.strip()))]
+    ends = [n for n, _ in starts[1:]] + [len(lines) + 1]
+    return [(n, name, "\n" * (n - 1) + "\n".join(lines[n - 1:end - 1])) for (n, name), end in zip(starts, ends)]
+
+
+def check_script(script: str, max_seconds: int | None = None) -> list[tuple[int, str, str]]:
+    """Every rule a script read aloud breaks, as (line, message, hint). `max_seconds`: the longest the script, or
+    each of its parts, may take."""
     problems = [(n, message, hint) for n, text in read_aloud(script) for message, hint in check_line(text)]
     rates = [(n, int(m[1])) for n, line in enumerate(script.splitlines(), 1) if (m := RATE_RE.match(line.strip()))]
     durations = [(n, int(m[1])) for n, line in enumerate(script.splitlines(), 1)
@@ -177,8 +189,22 @@ def check_script(script: str) -> list[tuple[int, str, str]]:
         problems.append((rates[0][0], f"a reading rate of {rate} characters a minute is not a human one",
                          "about 150–160 for the elderly and loudspeakers, about 200 otherwise"))
         return problems
-    honest = seconds(spoken_chars(script), rate)
-    if said != honest:
-        problems.append((line, f"the script says {said} s, but its {spoken_chars(script)} spoken characters take "
-                               f"{honest} s at {rate} a minute", "compute it: `| script_seconds(rate)`"))
+    timed = [(line, "the script", script, said)]
+    if parts := script_parts(script):  # each part says its own duration
+        timed = []
+        for start, name, text in parts:
+            found = [(n, int(m[1])) for n, row in enumerate(text.splitlines(), 1) if (m := DURATION_RE.match(row.strip()))]
+            if not found:
+                problems.append((start, f"part '{name}' needs its own line '# 时长：约 N 秒'",
+                                 "write `# 时长：约 {{ part | script_seconds(rate) }} 秒` below its `# ====` line"))
+                continue
+            timed.append((found[0][0], f"part '{name}'", text, found[0][1]))
+    for line, what, text, said in timed:
+        honest = seconds(spoken_chars(text), rate)
+        if said != honest:
+            problems.append((line, f"{what} says {said} s, but its {spoken_chars(text)} spoken characters take "
+                                   f"{honest} s at {rate} a minute", "compute it: `| script_seconds(rate)`"))
+        elif max_seconds is not None and honest > max_seconds:
+            problems.append((line, f"{what} takes {honest} s to say, more than the {max_seconds} s it may",
+                             "say less: fewer or shorter lines"))
     return problems

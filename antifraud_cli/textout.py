@@ -25,7 +25,7 @@ def render_text(docs: list[str], spec, origin: str) -> bytes:
             problems.add(Location(path), f"{spec.filename} has {count} characters, more than {spec.max_chars}",
                          "shorten the text (max_chars in the product spec)")
     if spec.spoken:
-        for line, message, hint in check_script(text):
+        for line, message, hint in check_script(text, spec.max_seconds):
             problems.add(Location(path), f"{spec.filename}, line {line}: {message}", hint)
     if problems:
         raise AntifraudError(problems.items)
