@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cachedir, filehash, fontprep
+from .write import read_regular
 from .fontfile import FontError, best_cmap, check_file, name_glyphs_by_index, open_face, read_file
 
 __all__ = [
@@ -379,9 +380,9 @@ def _record(target: Path) -> Path:
 def _cache_hit(target: Path) -> bool:
     """True only for a prepared font whose size and sha256 match the record written with it: a
     truncated, scrambled or hand-edited file is rebuilt, never embedded (it would print blank glyphs)."""
-    try:
-        size_text, digest = _record(target).read_text(encoding="ascii").split()
-        data = target.read_bytes()
+    try:  # a record or font that is a FIFO or /dev/zero is damage too, found before a byte is read (N155b)
+        size_text, digest = read_regular(_record(target), follow=True).decode("ascii").split()
+        data = read_regular(target, follow=True)
         st = os.stat(target)
     except (OSError, ValueError):
         return False

@@ -201,6 +201,21 @@ def test_second_prepare_hits_cache(prepared, default_set, cache_dir, monkeypatch
     assert [p.stat().st_mtime_ns for p in (again.regular, again.bold)] == mtimes
 
 
+def test_a_cache_record_that_is_a_device_or_fifo_is_damage_not_a_read_forever(default_set, tmp_path):
+    """N155b: a font's `.sha256` record replaced by /dev/zero (or a FIFO) made the build read without end."""
+    cache = tmp_path / "cache"
+    first = fonts.prepare(default_set, SAMPLE, cache_dir=cache)
+    record = first.regular.with_name(first.regular.name + fonts.RECORD_SUFFIX)
+    record.unlink()
+    os.mkfifo(record)  # opened without blocking and refused: no writer is needed
+    again = fonts.prepare(default_set, SAMPLE, cache_dir=cache)
+    assert again.regular.read_bytes() == first.regular.read_bytes()
+    assert record.is_file() and not record.is_fifo()  # prepared again and recorded as a plain file
+    record.unlink()
+    record.symlink_to("/dev/zero")
+    assert fonts.prepare(default_set, SAMPLE, cache_dir=cache).regular.read_bytes() == first.regular.read_bytes()
+
+
 def test_charset_order_and_repeats_do_not_matter(prepared, default_set, cache_dir):
     # the same characters in another order / repeated → same cache entry
     shuffled = "".join(reversed(SAMPLE)) + SAMPLE
