@@ -78,7 +78,8 @@ def render(out: Path) -> None:
         for product in ("booklet", "notice", "sticker", "screen"):
             args += ["-p", product]
         subprocess.run(args, cwd=work, env=env, check=True, capture_output=True)
-        dist = Path(work) / "dist" / "dongguan"
+        station = Path(work) / "dist"  # the sticker and the screen: once for the station, per audience
+        dist = station / "dongguan"  # the booklet and the notice: per village
         out.mkdir(parents=True, exist_ok=True)
         # the booklet as it is read: the cover, the spreads (facing pages side by side), the back cover
         p = pages(dist / "elderly/booklet.pdf", PAGE_H)
@@ -86,9 +87,9 @@ def render(out: Path) -> None:
         half = (len(spreads) + 1) // 2
         save(column([row(spreads[:half]), row(spreads[half:])]), out / "booklet-elderly.png")
         save(row(pages(dist / "notice.pdf", 900)), out / "notice.png")
-        save(row(pages(dist / "elderly/sticker.pdf", PAGE_H) + pages(dist / "students/sticker.pdf", PAGE_H)),
+        save(row(pages(station / "elderly/sticker.pdf", PAGE_H) + pages(station / "students/sticker.pdf", PAGE_H)),
              out / "sticker.png")
-        screens = [Image.open(dist / f"{a}/screen.png").convert("RGB").resize((960, 540), Image.LANCZOS)
+        screens = [Image.open(station / f"{a}/screen.png").convert("RGB").resize((960, 540), Image.LANCZOS)
                    for a in ("elderly", "students")]
         save(row(screens), out / "screen.png")
 
