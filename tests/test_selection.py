@@ -91,6 +91,20 @@ def test_order_brushing_is_on_the_poster_or_leaflet_in_every_month(kits, project
 
 
 @pytest.mark.parametrize("day", MONTHS)
+@pytest.mark.parametrize("aid", AUDIENCES)
+def test_every_leaflet_prints_every_case_its_manifest_names(kits, project, day, aid):
+    """The manifest records the cases a leaflet printed (the renderer measured them): each one's title is on it.
+    (The other direction is not read from text: a slogan such as 不共享屏幕 names a case it does not tell.)"""
+    dist = built(kits, day, aid)
+    outputs = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+    (entry,) = [o for o in outputs if o["path"] == f"{aid}/leaflet.pdf"]
+    printed = flat("".join(page_text(dist / aid / "leaflet.pdf")))
+    assert entry["cases"], "a leaflet prints at least one case"
+    for cid in entry["cases"]:
+        assert flat(project.cases[cid].title) in printed, f"{cid} is in the manifest but not on the leaflet"
+
+
+@pytest.mark.parametrize("day", MONTHS)
 def test_the_top_types_the_review_missed_are_printed_in_their_audiences_kits(project, day):
     """冒充亲属 on the elderly poster in every month; each audience's own top type and legal-risk case first."""
     from antifraud_cli.select import select_cases
