@@ -377,6 +377,7 @@ def _environment(dirs: tuple[str, ...]):
     env.filters["chars"] = len
     env.filters["within"] = within  # few words per case: reading.max_words_per_case
     env.filters["fresh"] = fresh  # a page says a thing once: lines that repeat another are left out
+    env.filters["stand_in"] = stand_in  # a story's figures as this audience sees itself (reading.figures)
     from . import speech  # scripts read aloud: numbers as said, and their honest duration
 
     env.filters["spoken"] = speech.spoken
@@ -403,6 +404,11 @@ def within(texts, budget: int | None) -> list:
 
 
 REPEAT_RUN = 6  # characters two lines share to say the same thing twice (不会电话办案)
+
+
+def stand_in(figures, swaps) -> list:
+    """`panel.figures|stand_in(reading.figures)`: each picture name, or the one the audience draws in its place."""
+    return [swaps.get(name, name) for name in figures]
 
 
 def fresh(texts, *others) -> list:

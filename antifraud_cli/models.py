@@ -246,6 +246,9 @@ class Reading(Model):
     max_words_per_case: int | None = Field(
         default=None, ge=8, le=400, description="characters a printed case may carry besides its story's lines "
                                                 "(its headline and advice, in that order); none: no limit")
+    figures: dict[Annotated[str, AfterValidator(_picture_name)], Annotated[str, AfterValidator(_picture_name)]] = Field(
+        default={}, description="stand-ins: a story's figure drawn as another for this audience, so readers see "
+                                "themselves (migrant workers: {学生: 工人})")
 
 
 # A banner (横幅) carries one line read from 30 m: 8-20 characters (spaces count).

@@ -21,7 +21,7 @@ from antifraud_cli.layout import measure, qr_matrix
 from antifraud_cli.loader import load_project
 from antifraud_cli.picture_names import FIGURES
 
-from conftest import STATION
+from conftest import STATION, invoke
 from pdfcheck import chars, page_text
 
 MM = 72 / 25.4
@@ -276,3 +276,18 @@ def test_a_story_lays_out_its_panels_and_a_board_asks_for_larger_figures(face):
     assert found and all("smaller than the 40 mm" in p for p in found)
     text = (Path(__file__).parent.parent / "templates" / "board.xml.j2").read_text(encoding="utf-8")
     assert 'min-figure="40"' in text
+
+
+def test_an_audience_sees_itself_in_the_stories(make_project):
+    """`reading.figures` draws a story's student as the audience's own reader: the migrant workers' picture poster
+    shows a worker where the students' shows a student, and never the student."""
+    root = make_project({"antifraud.yaml": STATION})
+    out = root / "dist"
+    result = invoke(root, "build", "-a", "migrant-workers", "-a", "students", "-p", "picture-poster",
+                    "--date", "2026-07-15", "-j", "1")
+    assert result.exit_code == 0, result.output
+    student, worker = pictures.code_of("学生"), pictures.code_of("工人")
+    workers = sum(_drawn(out / "migrant-workers/picture-poster.pdf"), Counter())
+    students = sum(_drawn(out / "students/picture-poster.pdf"), Counter())
+    assert workers[worker] and not workers[student]
+    assert students[student]
