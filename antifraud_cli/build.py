@@ -243,8 +243,6 @@ class _RenderTooLong(BaseException):  # not an Exception: the renderer's `except
 
 def _render(job: Job, docs: list[Composed], origin: str, project: Project, fonts):
     from .layout import TooFull
-    from .layoutdoc import parse
-    from .render import render_document
 
     try:
         spec = project.products[job.product]
@@ -257,10 +255,8 @@ def _render(job: Job, docs: list[Composed], origin: str, project: Project, fonts
 
             return job, render_slides(docs[0].text, origin, spec.sizes[job.size], _WORKER["epoch"], spec.slides), []
         while True:
-            nodes = [parse(doc.text, origin) for doc in docs]
             try:
-                data = render_document(nodes, fonts, origin, _WORKER["epoch"], spec.sizes[job.size], spec.pages,
-                                       root=project.root, colour=spec.colour, sources=[doc.sources for doc in docs])
+                data, nodes = _draw(docs, origin, project, fonts, spec, job.size)
                 break
             except TooFull as full:  # measured, not guessed: print fewer whole cases, and say so everywhere
                 day = _WORKER.get("day") or _epoch_day(_WORKER["epoch"])
@@ -283,6 +279,17 @@ def _render(job: Job, docs: list[Composed], origin: str, project: Project, fonts
                                    "this is a bug in antifraud; run with -v and report the traceback")]
 
 
+def _draw(docs: list[Composed], origin: str, project: Project, fonts, spec, size: str):
+    """A composed document parsed, laid out, checked and painted: the PDF's bytes, and the parsed layout
+    documents (a PNG's description is their text)."""
+    from .layoutdoc import parse
+    from .render import render_document
+
+    nodes = [parse(doc.text, origin) for doc in docs]
+    return render_document(nodes, fonts, origin, _WORKER["epoch"], spec.sizes[size], spec.pages, root=project.root,
+                           colour=spec.colour, sources=[doc.sources for doc in docs]), nodes
+
+
 def _cases_that_fit(count: int, full) -> int:
     """How many of a document's `count` cases to keep: drop the last ones until their boxes (the frame's last
     children, as measured) free the height it lacks; at least one (which may still not fit: then it says so)."""
@@ -299,17 +306,13 @@ def _fits_alone(project: Project, job: Job, case_id: str, day, fonts, spec) -> b
     is tried (the built-in ones are known to fit): a text too long for any page is an error to fix, not a case
     to leave out without a word."""
     from .layout import TooFull
-    from .layoutdoc import parse
-    from .render import render_document
 
     if project.cases[case_id].where().path.startswith("(built-in)"):  # paths.display's name for the library
         return True
     alone = replace(job, cases=(case_id,))
     docs, origin = compose_job(project, alone, day)
     try:
-        render_document([parse(doc.text, origin) for doc in docs], fonts, origin, _WORKER["epoch"],
-                        spec.sizes[job.size], spec.pages, root=project.root, colour=spec.colour,
-                        sources=[doc.sources for doc in docs])
+        _draw(docs, origin, project, fonts, spec, job.size)
     except TooFull:
         return False
     except AntifraudError:  # its other problems are reported when it is printed

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,23 +50,20 @@ class Project:
     def officer_for(self, unit: Unit | None) -> Officer | None:
         if unit is None:
             return None
-        by_name, by_unit = self._officer_index()
+        by_name, by_unit = self._officer_index
         return by_name.get(unit.officer) or by_unit.get(unit.id)  # the unit's own choice first
 
+    @cached_property
     def _officer_index(self) -> tuple[dict[str, Officer], dict[str, Officer]]:
         """The first officer of each name and the first listing each unit: a lookup per unit, not a scan of
-        every officer (5,000 units x 5,000 officers)."""
-        key = (id(self.officers), len(self.officers))
-        cached = self.__dict__.get("_officers_by")
-        if cached is None or cached[0] != key:
-            by_name: dict[str, Officer] = {}
-            by_unit: dict[str, Officer] = {}
-            for o in self.officers:
-                by_name.setdefault(o.name, o)
-                for uid in o.units:
-                    by_unit.setdefault(uid, o)
-            cached = self.__dict__["_officers_by"] = (key, (by_name, by_unit))
-        return cached[1]
+        every officer (5,000 units x 5,000 officers). The officers are fixed once the project is loaded."""
+        by_name: dict[str, Officer] = {}
+        by_unit: dict[str, Officer] = {}
+        for o in self.officers:
+            by_name.setdefault(o.name, o)
+            for uid in o.units:
+                by_unit.setdefault(uid, o)
+        return by_name, by_unit
 
     def unit(self, unit_id: str) -> Unit:
         return next(u for u in self.units if u.id == unit_id)
