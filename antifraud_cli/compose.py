@@ -75,7 +75,7 @@ class _Budget:
 
     def made(self, size: int) -> None:
         if size > OUTPUT_BUDGET:
-            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+            raise _too_long()
         self.chars += size
         if self.chars > WORK_BUDGET:
             raise BudgetExceeded(f"the template made more than {WORK_BUDGET:,} characters of text in all")
@@ -104,6 +104,10 @@ def _size(value, limit: int = OUTPUT_BUDGET) -> int:
         else:
             total += 1
     return total
+
+
+def _too_long() -> BudgetExceeded:
+    return BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
 
 
 def _check_size(value, what: str = "text or list") -> None:
@@ -142,7 +146,7 @@ def _check_binop(operator: str, left, right) -> None:
         sequence, count = (left, right) if isinstance(left, (str, list, tuple)) else (right, left)
         if isinstance(sequence, (str, list, tuple)) and isinstance(count, int):
             if count > 0 and _size(sequence, OUTPUT_BUDGET // count + 1) * count > OUTPUT_BUDGET:
-                raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+                raise _too_long()
         elif isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > NUMBER_BITS:
             raise BudgetExceeded(f"the template made a number of more than {NUMBER_BITS:,} bits")
     elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
@@ -151,7 +155,7 @@ def _check_binop(operator: str, left, right) -> None:
                                  f"(a power too large)")
     elif operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
         if _size(left) + _size(right) > OUTPUT_BUDGET:
-            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+            raise _too_long()
     elif operator == "%" and isinstance(left, str):
         _check_format(left)
         for arg in (right if isinstance(right, tuple) else (right,)):
@@ -180,15 +184,15 @@ def _check_call(obj, args, kwargs) -> None:
     elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
         found = owner.count(args[0]) if args[0] else len(owner) + 1
         if len(owner) + found * len(args[1]) > OUTPUT_BUDGET:
-            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+            raise _too_long()
     elif name == "join" and args:
         _check_size(args[0])
         if isinstance(args[0], (list, tuple)) and len(owner) * len(args[0]) > OUTPUT_BUDGET:
-            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+            raise _too_long()
     elif name == "expandtabs":
         width = args[0] if args else kwargs.get("tabsize", 8)
         if isinstance(width, int) and len(owner) + owner.count("\t") * width > OUTPUT_BUDGET:
-            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+            raise _too_long()
 
 
 _WIDTH_FILTERS = {"center", "indent", "batch", "slice"}  # their first argument is the size of what they make
@@ -222,7 +226,7 @@ def _budget_filter(name: str, function):
             if name == "indent" and isinstance(value, str):
                 width = values[1] if len(values) > 1 else kwargs.get("width", 4)
                 if isinstance(width, int) and value.count("\n") * width + len(value) > OUTPUT_BUDGET:
-                    raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+                    raise _too_long()
             if name == "format" and isinstance(value, str):  # "%0999999999d"|format(1)
                 _check_format(value)
                 if _NESTED.search(value):
@@ -230,8 +234,6 @@ def _budget_filter(name: str, function):
                         _check_width(arg, "a width")
             if name == "replace" and isinstance(value, str) and len(values) >= 3:
                 _check_call(value.replace, values[1:], {})
-            if name == "join":
-                _check_size(value)
         return _after(function(*args, **kwargs))
 
     return budgeted
@@ -261,7 +263,7 @@ def _concat(eval_ctx, parts):
     for part in parts:
         total += _size(part)
         if total > OUTPUT_BUDGET:
-            raise BudgetExceeded(f"the template made a text longer than {OUTPUT_BUDGET:,} characters")
+            raise _too_long()
     return _after(markup_join(parts) if eval_ctx.autoescape else str_join(parts))
 
 
@@ -403,12 +405,12 @@ def within(texts, budget: int | None) -> list:
     return out
 
 
-REPEAT_RUN = 6  # characters two lines share to say the same thing twice (不会电话办案)
-
-
 def stand_in(figures, swaps) -> list:
     """`panel.figures|stand_in(reading.figures)`: each picture name, or the one the audience draws in its place."""
     return [swaps.get(name, name) for name in figures]
+
+
+REPEAT_RUN = 6  # characters two lines share to say the same thing twice (不会电话办案)
 
 
 def fresh(texts, *others) -> list:

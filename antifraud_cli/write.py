@@ -145,10 +145,8 @@ def check_state_folder(out: Path) -> bool:
     path = Path(out) / STATE
     try:
         st = os.lstat(path)
-    except FileNotFoundError:
-        return False
     except OSError:
-        return False  # OUT itself is missing or in the way: the caller's own error says so
+        return False  # no state folder yet, or OUT itself missing or in the way: the caller's own error says so
     if stat.S_ISLNK(st.st_mode):
         raise _link_error(path, "a symbolic link")
     if not stat.S_ISDIR(st.st_mode):
@@ -352,8 +350,8 @@ class OutputWriter:
         except OSError:
             raise _link_error(self.out / STATE, "a symbolic link or was replaced") from None
 
-    def _close_folders(self) -> None:
-        for name in ("_new_fd", "_staging_fd", "_state_fd", "_out_fd"):
+    def _close_folders(self, names=("_new_fd", "_staging_fd", "_state_fd", "_out_fd")) -> None:
+        for name in names:
             fd = getattr(self, name)
             if fd is not None:
                 os.close(fd)
@@ -486,11 +484,7 @@ class OutputWriter:
                 pass  # a folder gone, a link or not a folder on the way: nothing to sweep there
 
     def _discard(self) -> None:
-        for name in ("_new_fd", "_staging_fd"):
-            fd = getattr(self, name)
-            if fd is not None:
-                os.close(fd)
-                setattr(self, name, None)
+        self._close_folders(("_new_fd", "_staging_fd"))
         if self._staging is not None and self._state_fd is not None:
             _rmtree_at(self._staging.name, self._state_fd)
         self._staging = None
@@ -504,9 +498,7 @@ class OutputWriter:
         state = self._state_fd
         try:
             self._key = read_regular(KEY, dir_fd=state)
-        except FileNotFoundError:
-            self._key = b""
-        except OSError:
+        except OSError:  # missing, a link, a FIFO: a new key
             self._key = b""
         if len(self._key) != 32:
             self._key = secrets.token_bytes(32)
